@@ -1,0 +1,53 @@
+// `runplane keys …`: create, list and revoke API keys directly in the store (no server needed).
+import type { Config } from '../config.ts';
+import { createApiKey, parseScopes } from '../core/auth.ts';
+import type { Db } from '../store/db.ts';
+import { migrate } from '../store/migrate.ts';
+import { openStore } from '../store/open.ts';
+import { findOrgBySlug, listKeys, revokeKey } from '../store/sql/keys.ts';
+
+async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openStore(config);
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function createKey(
+  config: Config,
+  options: { org: string; scopes: string; name?: string },
+): Promise<void> {
+  const scopes = parseScopes(options.scopes.split(','));
+  const { key, record } = await withStore(config, (db) =>
+    createApiKey(db, { orgSlug: options.org, scopes, name: options.name }),
+  );
+  console.log(`created key ${record.id} for org ${record.orgSlug} with scopes ${record.scopes.join(',')}`);
+  console.log('the key is shown once; store it now:');
+  console.log(key);
+}
+
+export async function listApiKeys(config: Config, options: { org?: string }): Promise<void> {
+  const rows = await withStore(config, async (db) => {
+    const org = options.org ? await findOrgBySlug(db, options.org) : null;
+    if (options.org && !org) throw new Error(`no org "${options.org}"; list all keys without --org`);
+    return listKeys(db, org?.id ?? null);
+  });
+  if (rows.length === 0) {
+    console.log('no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`');
+    return;
+  }
+  console.log(['ID', 'ORG', 'NAME', 'SCOPES', 'CREATED', 'STATUS'].join('\t'));
+  for (const key of rows) {
+    const status = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
+    console.log([key.id, key.orgSlug, key.name, key.scopes.join(','), key.createdAt.toISOString(), status].join('\t'));
+  }
+}
+
+export async function revokeApiKey(config: Config, id: string): Promise<void> {
+  const key = await withStore(config, (db) => revokeKey(db, id));
+  if (!key) throw new Error(`no key with id ${id}; see \`runplane keys list\``);
+  console.log(`revoked key ${key.id} (${key.orgSlug}/${key.name}); requests with it now get 401`);
+}

@@ -1,0 +1,64 @@
+// The `runplane` command. Errors end the process with a one-line message that says what to do next.
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { DomainError } from '../core/errors.ts';
+import { DataDirBusyError } from '../store/data-dir-lock.ts';
+import { migrate } from '../store/migrate.ts';
+import { openStore } from '../store/open.ts';
+import { createKey, listApiKeys, revokeApiKey } from './keys.ts';
+import { serve } from './serve.ts';
+
+const program = new Command()
+  .name('runplane')
+  .description('Self-hostable control plane for remote runners')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the server (embedded store unless DATABASE_URL is set)')
+  .action(async () => serve(loadConfig()));
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const db = await openStore(loadConfig());
+    try {
+      const applied = await migrate(db, (m) => console.log(`applying ${m.version} ${m.name}…`));
+      console.log(applied.length ? `applied ${applied.length} migration(s)` : 'schema is up to date');
+    } finally {
+      await db.close();
+    }
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key (and the org when new); prints the key alone on the last line')
+  .requiredOption('--org <org>', 'org slug, e.g. acme')
+  .requiredOption('--scopes <scopes>', 'comma-separated: runners:read,runners:write,runners:dispatch,admin')
+  .option('--name <name>', 'label shown in `keys list`')
+  .action(async (options: { org: string; scopes: string; name?: string }) => createKey(loadConfig(), options));
+keys
+  .command('list')
+  .description('list API keys (never the secrets)')
+  .option('--org <org>', 'only this org')
+  .action(async (options: { org?: string }) => listApiKeys(loadConfig(), options));
+keys
+  .command('revoke')
+  .description('revoke an API key at once')
+  .argument('<id>', 'key id from `keys list`')
+  .action(async (id: string) => revokeApiKey(loadConfig(), id));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`runplane: bad configuration: ${error.message}`);
+  } else if (error instanceof DataDirBusyError || error instanceof DomainError) {
+    console.error(`runplane: ${error.message}`);
+  } else {
+    console.error(`runplane: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}

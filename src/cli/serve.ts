@@ -1,0 +1,41 @@
+// `runplane serve`: open the store, migrate, start the lease reaper and listen. Stops cleanly on SIGINT/SIGTERM.
+import { type Config, describeConfig } from '../config.ts';
+import type { Core } from '../core/context.ts';
+import { startLeaseReaper } from '../core/lease-reaper.ts';
+import { Wakeups } from '../core/wakeups.ts';
+import { buildApp } from '../http/app.ts';
+import { migrate } from '../store/migrate.ts';
+import { describeStore, openStore } from '../store/open.ts';
+
+export async function serve(config: Config): Promise<void> {
+  console.log(`runplane: config ${JSON.stringify(describeConfig(config))}`);
+  console.log(`runplane: opening the ${describeStore(config)}…`);
+  const db = await openStore(config);
+  const core: Core = { db, config, wakeups: new Wakeups() };
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let stopReaper: (() => Promise<void>) | undefined;
+  let closing = false;
+  const close = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app?.log.info({ signal }, 'shutting down');
+    await app?.close();
+    await stopReaper?.();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void close('SIGINT'));
+  process.on('SIGTERM', () => void close('SIGTERM'));
+  try {
+    await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
+    app = await buildApp(core);
+    stopReaper = startLeaseReaper(core, app.log);
+    const address = await app.listen({ port: config.port, host: config.host });
+    console.log(`runplane: listening on ${address} (OpenAPI at ${address}/openapi.json)`);
+  } catch (error) {
+    await stopReaper?.();
+    await app?.close();
+    await db.close();
+    throw error;
+  }
+}

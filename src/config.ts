@@ -1,0 +1,135 @@
+// Environment → one typed, frozen config. Read once at boot; a bad value stops start-up naming the variable,
+// so a typo never turns into a silently different default.
+import path from 'node:path';
+
+export interface Config {
+  /** TCP port of the HTTP server. */
+  port: number;
+  /** Interface to bind; loopback by default so a fresh install is not exposed by accident. */
+  host: string;
+  /** A postgres:// URL selects PostgreSQL; otherwise the embedded store is used. */
+  databaseUrl: string | null;
+  /** Data directory of the embedded store (PGlite) and its files. */
+  dataDir: string;
+  /** How long a claim stays valid without a heartbeat or write from its runner. */
+  leaseTtlMs: number;
+  /** Claims an item may get before an expired lease fails it with `lease_expired`. */
+  maxAttempts: number;
+  jwtSecret: string | null;
+  jwksUrl: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  /** Requests per minute per credential (or per IP when none); 0 turns the limiter off. */
+  rateLimitPerMinute: number;
+  /** How often the lease reaper looks for expired leases; below 1 s so expiry is seen within a second. */
+  reaperIntervalMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function number(env: Env, name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) {
+    throw new ConfigError(name, `"${raw}" is not ${rule}; unset it to use the default ${fallback}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL (expected ${protocols.join(' or ')})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const jwtSecret = text(env, 'RUNPLANE_JWT_SECRET');
+  if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('RUNPLANE_JWT_SECRET', 'must be at least 32 bytes for HS256');
+  }
+  const logLevel = text(env, 'RUNPLANE_LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(
+      'RUNPLANE_LOG_LEVEL',
+      `"${logLevel}" is not one of fatal, error, warn, info, debug, trace, silent`,
+    );
+  }
+  const config: Config = {
+    port: number(env, 'PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number (0-65535)'),
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: path.resolve(text(env, 'RUNPLANE_DATA_DIR') ?? './.runplane'),
+    leaseTtlMs: Math.round(
+      number(env, 'RUNPLANE_LEASE_TTL_SECONDS', 60, (n) => n >= 0.1 && n <= 86400, 'a number of seconds (0.1-86400)') *
+        1000,
+    ),
+    maxAttempts: number(
+      env,
+      'RUNPLANE_MAX_ATTEMPTS',
+      3,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 100,
+      'an integer 1-100',
+    ),
+    jwtSecret,
+    jwksUrl: url(env, 'RUNPLANE_JWKS_URL', ['https:', 'http:']),
+    jwtIssuer: text(env, 'RUNPLANE_JWT_ISSUER'),
+    jwtAudience: text(env, 'RUNPLANE_JWT_AUDIENCE'),
+    rateLimitPerMinute: number(
+      env,
+      'RUNPLANE_RATE_LIMIT_PER_MINUTE',
+      60000,
+      (n) => Number.isInteger(n) && n >= 0,
+      'a whole number of requests per minute (0 disables)',
+    ),
+    reaperIntervalMs: number(
+      env,
+      'RUNPLANE_REAPER_INTERVAL_MS',
+      250,
+      (n) => Number.isInteger(n) && n >= 10 && n <= 1000,
+      'an integer 10-1000',
+    ),
+    logLevel,
+  };
+  return Object.freeze(config);
+}
+
+/** The config as printed at start: secrets and passwords in URLs replaced. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const redactUrl = (value: string | null) => {
+    if (value === null) return null;
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  };
+  return {
+    ...config,
+    store: config.databaseUrl ? 'postgres' : 'embedded',
+    databaseUrl: redactUrl(config.databaseUrl),
+    jwtSecret: config.jwtSecret ? '***' : null,
+  };
+}

@@ -1,0 +1,147 @@
+// Credentials → a Principal. API keys (`rp_…`) are looked up by their SHA-256 hash and compared again in constant
+// time; JWTs are verified with jose (signature, issuer, audience, expiry). Scopes are checked by the HTTP layer.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as jose from 'jose';
+import type { Config } from '../config.ts';
+import type { Db } from '../store/db.ts';
+import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey } from '../store/sql/keys.ts';
+import { invalid, unauthenticated } from './errors.ts';
+import { newId } from './ids.ts';
+import { type ApiKey, type Principal, SCOPES, type Scope } from './types.ts';
+
+const KEY_PREFIX = 'rp_';
+const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+export function parseScopes(values: readonly string[], field = 'scopes'): Scope[] {
+  const scopes = new Set<Scope>();
+  for (const value of values.map((v) => v.trim()).filter(Boolean)) {
+    if (!(SCOPES as readonly string[]).includes(value)) {
+      throw invalid(field, `unknown scope "${value}"; use one of ${SCOPES.join(', ')}`);
+    }
+    scopes.add(value as Scope);
+  }
+  if (scopes.size === 0) throw invalid(field, `give at least one of ${SCOPES.join(', ')}`);
+  return [...scopes];
+}
+
+/** Creates a key (and its org when new). The plain key is returned once and never stored. */
+export async function createApiKey(
+  db: Db,
+  request: { orgSlug: string; scopes: Scope[]; name?: string },
+): Promise<{ key: string; record: ApiKey }> {
+  if (!ORG_SLUG.test(request.orgSlug)) {
+    throw invalid('org', 'an org slug is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+  }
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const record = await db.tx(async (tx) => {
+    const org = await ensureOrg(tx, request.orgSlug, newId('org'));
+    return insertKey(tx, {
+      id: newId('key'),
+      orgId: org.id,
+      name: request.name ?? 'default',
+      keyHash: hashApiKey(key),
+      scopes: request.scopes,
+    });
+  });
+  return { key, record };
+}
+
+/** Scopes a principal holds: `admin` implies every other scope. */
+function effectiveScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
+  return new Set(scopes.includes('admin') ? SCOPES : scopes);
+}
+
+const looksLikeJwt = (value: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value);
+
+export class Authenticator {
+  private readonly jwtKey: Uint8Array | ReturnType<typeof jose.createRemoteJWKSet> | null;
+  private readonly algorithms: string[];
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+  ) {
+    if (config.jwtSecret) {
+      this.jwtKey = new TextEncoder().encode(config.jwtSecret);
+      this.algorithms = ['HS256'];
+    } else if (config.jwksUrl) {
+      this.jwtKey = jose.createRemoteJWKSet(new URL(config.jwksUrl));
+      this.algorithms = ['RS256', 'ES256'];
+    } else {
+      this.jwtKey = null;
+      this.algorithms = [];
+    }
+  }
+
+  async authenticate(credential: string): Promise<Principal> {
+    if (credential.startsWith(KEY_PREFIX)) return this.fromApiKey(credential);
+    if (looksLikeJwt(credential)) return this.fromJwt(credential);
+    throw unauthenticated('the credential is neither a Runplane API key (rp_…) nor a JWT');
+  }
+
+  private async fromApiKey(key: string): Promise<Principal> {
+    const presented = Buffer.from(hashApiKey(key), 'hex');
+    const record = await findKeyByHash(this.db, presented.toString('hex'));
+    // The lookup is by hash; compare again in constant time so the answer does not depend on where bytes differ.
+    if (!record || !timingSafeEqual(Buffer.from(record.keyHash, 'hex'), presented)) {
+      throw unauthenticated('unknown API key; create one with `runplane keys create`');
+    }
+    if (record.revokedAt) throw unauthenticated('this API key was revoked; create a new one');
+    return {
+      orgId: record.orgId,
+      orgSlug: record.orgSlug,
+      actor: record.id,
+      scopes: effectiveScopes(record.scopes),
+      via: 'api_key',
+    };
+  }
+
+  private async fromJwt(token: string): Promise<Principal> {
+    if (!this.jwtKey) {
+      throw unauthenticated('JWT bearer tokens are not enabled; set RUNPLANE_JWT_SECRET or RUNPLANE_JWKS_URL');
+    }
+    let payload: jose.JWTPayload;
+    try {
+      const options: jose.JWTVerifyOptions = {
+        algorithms: this.algorithms,
+        requiredClaims: ['exp', 'sub', 'org_id'],
+        ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
+        ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
+      };
+      const verified =
+        this.jwtKey instanceof Uint8Array
+          ? await jose.jwtVerify(token, this.jwtKey, options)
+          : await jose.jwtVerify(token, this.jwtKey, options);
+      payload = verified.payload;
+    } catch (error) {
+      const reason = error instanceof jose.errors.JOSEError ? error.code : 'ERR_JWT_INVALID';
+      throw unauthenticated(`the JWT was refused (${reason}); obtain a fresh token from your identity provider`);
+    }
+    const slug = payload['org_id'];
+    if (typeof slug !== 'string' || !ORG_SLUG.test(slug))
+      throw unauthenticated('the JWT org_id claim is not an org slug');
+    // The issuer is trusted to name orgs: a token for an org Runplane has not seen yet creates it (empty).
+    const org = (await findOrgBySlug(this.db, slug)) ?? (await ensureOrg(this.db, slug, newId('org')));
+    return {
+      orgId: org.id,
+      orgSlug: org.slug,
+      actor: String(payload.sub),
+      scopes: effectiveScopes(jwtScopes(payload)),
+      via: 'jwt',
+    };
+  }
+}
+
+/** Scopes from `scope` (space-separated) or a `scp` / `permissions` array; unknown values are ignored. */
+function jwtScopes(payload: jose.JWTPayload): Scope[] {
+  const raw: unknown[] = [];
+  if (typeof payload['scope'] === 'string') raw.push(...payload['scope'].split(' '));
+  for (const claim of ['scp', 'permissions']) {
+    const value = payload[claim];
+    if (Array.isArray(value)) raw.push(...value);
+    else if (typeof value === 'string') raw.push(...value.split(' '));
+  }
+  return raw.filter((value): value is Scope => (SCOPES as readonly unknown[]).includes(value));
+}

@@ -1,0 +1,48 @@
+// The lease reaper: ends leases whose deadline passed, requeueing the item or failing it with `lease_expired`
+// after its last attempt. It runs every few hundred milliseconds so expiry is seen within a second; several
+// server instances may run it at once (the statement takes rows with SKIP LOCKED).
+import { endLeases } from '../store/sql/items.ts';
+import type { Core } from './context.ts';
+
+const BATCH = 500;
+
+export interface ReaperLog {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+/** Ends every expired lease now; returns how many items it touched. */
+export async function reapExpiredLeases(core: Core): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ended = await endLeases(core.db, { mode: 'expired', batch: BATCH });
+    total += ended.length;
+    for (const orgId of new Set(ended.filter((item) => item.state === 'pending').map((item) => item.orgId))) {
+      core.wakeups.notify(orgId);
+    }
+    if (ended.length < BATCH) return total;
+  }
+}
+
+/** Starts the reaper loop; the returned function stops it and resolves once a running pass has finished. */
+export function startLeaseReaper(core: Core, log: ReaperLog): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = reapExpiredLeases(core)
+      .then((count) => {
+        if (count > 0) log.warn({ count }, 'leases expired');
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'lease reaper pass failed; retrying'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, core.config.reaperIntervalMs);
+      });
+  };
+  timer = setTimeout(tick, core.config.reaperIntervalMs);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

@@ -1,0 +1,112 @@
+// The Fastify app, built apart from listen() so tests and the CLI share it. Cross-cutting concerns are registered
+// once here (errors, auth, rate limit, OpenAPI); routes live in one file per resource.
+import { createHash, randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Authenticator } from '../core/auth.ts';
+import type { Core } from '../core/context.ts';
+import { credentialOf, registerAuth } from './auth.ts';
+import { ErrorBody, registerErrorHandling } from './errors.ts';
+import { healthRoutes } from './health.ts';
+import { reviewRoutes } from './review/reviews.ts';
+import { runnerRoutes } from './review/runners.ts';
+import { validatorCompiler } from './validation.ts';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface AppOptions {
+  /** pino logger options, or false for none (tests). */
+  logger?: boolean | { level: string };
+}
+
+export async function buildApp(core: Core, options: AppOptions = {}): Promise<FastifyInstance> {
+  const logger =
+    options.logger === false
+      ? false
+      : {
+          level: core.config.logLevel,
+          redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+        };
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Bodies are JSON only; anything else answers 415 instead of reaching a schema as a string.
+  app.removeContentTypeParser('text/plain');
+  // Clients often send `Content-Type: application/json` with no body on header-only calls (register, deregister).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  /** Aborted at shutdown so long polls answer at once instead of holding the close for up to a minute. */
+  const shutdown = new AbortController();
+  app.decorate('shutdownSignal', shutdown.signal);
+  app.addHook('preClose', async () => shutdown.abort());
+
+  registerErrorHandling(app);
+  app.addSchema(ErrorBody);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Runplane',
+        version: '0.1.0',
+        description:
+          'Control plane for remote runners. Extensions beyond the published contracts are marked with x-runplane-extension.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key (rp_…) or JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  if (core.config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: core.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // Per credential when one is sent (hashed: the limiter's keys are not a place for secrets), else per IP.
+      keyGenerator: (request) => {
+        const credential = credentialOf(request);
+        return credential ? createHash('sha256').update(credential).digest('base64url') : request.ip;
+      },
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: 'rate_limited',
+        message: `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+      }),
+    });
+  }
+
+  registerAuth(app, new Authenticator(core.db, core.config));
+  await app.register(healthRoutes, { core });
+  await app.register(runnerRoutes, { core });
+  await app.register(reviewRoutes, { core });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    shutdownSignal: AbortSignal;
+  }
+}

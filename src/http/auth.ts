@@ -1,0 +1,60 @@
+// Authentication and scope checks as one hook: every /api and /v1 route declares the scope it needs in
+// `config.scope` (a route without one fails at start-up), and the hook refuses before the handler runs.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../core/auth.ts';
+import { forbidden, unauthenticated } from '../core/errors.ts';
+import type { Principal, Scope } from '../core/types.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope a caller must hold; `public` for routes without credentials. */
+    scope?: Scope | 'public';
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const PROTECTED_PREFIXES = ['/api/', '/v1/'];
+
+/** The presented credential: `Authorization: Bearer …` or `x-api-key`. */
+export function credentialOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1]! : null;
+  }
+  const key = request.headers['x-api-key'];
+  return typeof key === 'string' && key.length > 0 ? key : null;
+}
+
+export function registerAuth(app: FastifyInstance, authenticator: Authenticator): void {
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const needsScope = PROTECTED_PREFIXES.some((prefix) => route.url.startsWith(prefix));
+    if (needsScope && !route.config?.scope) {
+      throw new Error(`route ${route.method} ${route.url} must declare config.scope`);
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (!scope || scope === 'public') return;
+    const credential = credentialOf(request);
+    if (!credential) {
+      throw unauthenticated('send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`');
+    }
+    const principal = await authenticator.authenticate(credential);
+    if (!principal.scopes.has(scope)) {
+      throw forbidden(`this credential lacks the ${scope} scope; create a key with --scopes ${scope}`);
+    }
+    request.principal = principal;
+  });
+}
+
+/** The authenticated caller of a scoped route (the hook guarantees it is set). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthenticated('not authenticated');
+  return request.principal;
+}

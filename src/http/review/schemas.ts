@@ -1,0 +1,204 @@
+// Shapes of the /api/runners and /api/reviews facade (camelCase, `{data}` envelope), with the presenters that turn
+// core records into them. One schema validates, serialises and documents each shape.
+import { Type } from 'typebox';
+import type { ReviewInput, ReviewResult } from '../../core/reviews.ts';
+import { ITEM_STATES } from '../../core/states.ts';
+import type { Item, Runner } from '../../core/types.ts';
+import type { ReviewRecord } from '../../store/sql/reviews.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const DateTime = Type.String({ format: 'date-time' });
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+export const AnyObject = Type.Object({}, { additionalProperties: true });
+
+export const RunnerId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+export const Sha = Type.String({ pattern: '^[0-9a-fA-F]{7,64}$' });
+export const ItemStateSchema = Type.Enum([...ITEM_STATES]);
+
+export const RunnerSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  maxConcurrency: Type.Integer(),
+  tags: Type.Array(Type.String()),
+  status: Type.Enum(['online', 'busy', 'offline']),
+  currentJobs: Type.Integer(),
+  activeTasks: Type.Integer({ description: 'Tasks the server sees leased to this runner (extension)' }),
+  registeredAt: DateTime,
+  lastHeartbeatAt: DateTime,
+  updatedAt: DateTime,
+});
+
+export const presentRunner = (runner: Runner) => ({
+  id: runner.id,
+  name: runner.name,
+  version: runner.version,
+  maxConcurrency: runner.maxConcurrency,
+  tags: runner.tags,
+  status: runner.status,
+  currentJobs: runner.currentJobs,
+  activeTasks: runner.activeItems,
+  registeredAt: runner.registeredAt.toISOString(),
+  lastHeartbeatAt: runner.lastHeartbeatAt.toISOString(),
+  updatedAt: runner.updatedAt.toISOString(),
+});
+
+export const ChangedFileSchema = Type.Object({
+  path: Type.String({ minLength: 1, maxLength: 4096 }),
+  status: Type.String({ minLength: 1, maxLength: 32 }),
+  patch: Type.Optional(Type.String()),
+});
+
+export const CommentSchema = Type.Object({
+  line: Type.Integer({ minimum: 1 }),
+  endLine: Type.Optional(Type.Integer({ minimum: 1 })),
+  severity: Type.Enum(['info', 'minor', 'major', 'critical']),
+  body: Type.String({ minLength: 1, maxLength: 65536 }),
+  suggestion: Type.Optional(Type.String({ maxLength: 65536 })),
+});
+
+export const FileResultSchema = Type.Object({
+  path: Type.String({ minLength: 1, maxLength: 4096 }),
+  comments: Type.Array(CommentSchema, { maxItems: 1000 }),
+});
+
+export const LogLines = Type.Array(Type.String({ maxLength: 16384 }), { minItems: 1, maxItems: 200 });
+
+export const ResultBody = Type.Object({
+  runnerId: RunnerId,
+  status: Type.Enum(['success', 'failed']),
+  files: Type.Array(FileResultSchema, { maxItems: 3000 }),
+  totalComments: Type.Integer({ minimum: 0 }),
+  rating: Type.Optional(Type.Enum(['A', 'B', 'C', 'D', 'F'])),
+  metrics: Type.Object({ durationMs: Type.Number({ minimum: 0 }) }, { additionalProperties: true }),
+  error: Type.Optional(Type.String({ maxLength: 65536 })),
+  logs: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 200 })),
+});
+
+export const TaskSchema = Type.Object({
+  id: Type.String(),
+  reviewId: Nullable(Type.String()),
+  repositoryUrl: Nullable(Type.String()),
+  branch: Nullable(Type.String()),
+  commitSha: Nullable(Type.String()),
+  baseSha: Nullable(Type.String()),
+  files: Type.Array(ChangedFileSchema),
+  aiConfig: AnyObject,
+  attempt: Type.Integer(),
+  leaseExpiresAt: Nullable(DateTime),
+  createdAt: DateTime,
+  status: ItemStateSchema,
+  phase: Nullable(Type.String()),
+  runnerId: Nullable(Type.String()),
+  cancelRequested: Type.Boolean({ description: 'The task was cancelled; stop and report (extension)' }),
+  error: Nullable(Type.String()),
+  result: Type.Optional(Type.Unknown()),
+});
+
+export function presentTask(item: Item, options: { withResult?: boolean } = {}) {
+  const input = (item.input ?? {}) as Partial<ReviewInput>;
+  return {
+    id: item.id,
+    reviewId: input.reviewId ?? null,
+    repositoryUrl: input.repositoryUrl ?? null,
+    branch: input.branch ?? null,
+    commitSha: input.commitSha ?? null,
+    baseSha: input.baseSha ?? null,
+    files: input.files ?? [],
+    aiConfig: input.aiConfig ?? {},
+    attempt: item.attempt,
+    leaseExpiresAt: iso(item.leaseExpiresAt),
+    createdAt: item.createdAt.toISOString(),
+    status: item.state,
+    phase: item.phase,
+    runnerId: item.runnerId,
+    cancelRequested: item.state === 'cancel_requested' || item.state === 'cancelled',
+    error: item.error,
+    ...(options.withResult ? { result: item.result ?? null } : {}),
+  };
+}
+
+export const PullRequestSchema = Type.Object({
+  provider: Type.Enum(['github', 'gitlab']),
+  repository: Type.String({ minLength: 1, maxLength: 512 }),
+  number: Type.Integer({ minimum: 1 }),
+});
+
+export const NewReviewBody = Type.Object({
+  repositoryUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+  branch: Type.String({ minLength: 1, maxLength: 512 }),
+  commitSha: Sha,
+  baseSha: Type.Optional(Nullable(Sha)),
+  files: Type.Array(ChangedFileSchema, { maxItems: 3000 }),
+  aiConfig: Type.Object(
+    { provider: Type.String({ minLength: 1 }), model: Type.String({ minLength: 1 }) },
+    { additionalProperties: true },
+  ),
+  requiredTags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 })),
+  pullRequest: Type.Optional(Nullable(PullRequestSchema)),
+});
+
+export const ReviewSchema = Type.Object({
+  id: Type.String(),
+  taskId: Type.String(),
+  status: ItemStateSchema,
+  phase: Nullable(Type.String()),
+  repositoryUrl: Type.String(),
+  branch: Type.String(),
+  commitSha: Type.String(),
+  baseSha: Nullable(Type.String()),
+  changedFiles: Type.Integer(),
+  aiConfig: AnyObject,
+  requiredTags: Type.Array(Type.String()),
+  pullRequest: Nullable(PullRequestSchema),
+  rating: Nullable(Type.String()),
+  totalComments: Nullable(Type.Integer()),
+  files: Type.Array(FileResultSchema),
+  metrics: Nullable(AnyObject),
+  error: Nullable(Type.String()),
+  failureReason: Nullable(Type.String()),
+  attempt: Type.Integer(),
+  runnerId: Nullable(Type.String()),
+  delivery: Nullable(Type.String({ description: 'Comment posting: pending | delivered | failed' })),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  finishedAt: Nullable(DateTime),
+});
+
+export function presentReview(review: ReviewRecord) {
+  const { item } = review;
+  const input = item.input as ReviewInput;
+  const result = item.result as ReviewResult | null;
+  return {
+    id: review.id,
+    taskId: item.id,
+    status: item.state,
+    phase: item.phase,
+    repositoryUrl: input.repositoryUrl,
+    branch: input.branch,
+    commitSha: input.commitSha,
+    baseSha: input.baseSha,
+    changedFiles: input.files.length,
+    aiConfig: input.aiConfig,
+    requiredTags: item.requiredTags,
+    pullRequest: review.pullRequest,
+    rating: result?.rating ?? null,
+    totalComments: result ? result.totalComments : null,
+    files: result?.files ?? [],
+    metrics: result?.metrics ?? null,
+    error: item.error,
+    failureReason: item.failureReason,
+    attempt: item.attempt,
+    runnerId: item.runnerId,
+    delivery: review.delivery,
+    createdAt: review.createdAt.toISOString(),
+    updatedAt: item.updatedAt.toISOString(),
+    finishedAt: iso(item.finishedAt),
+  };
+}
+
+/** `{data: …}` envelope with the shared error responses, for route `response` schemas. */
+export const data = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ data: schema });
+export const errorResponses = {
+  '4xx': Type.Ref('Error'),
+};

@@ -1,0 +1,298 @@
+// Statements on work items. The claim and the reaper are single statements: the row lock (SKIP LOCKED), the state
+// change, the attempt row and the event are written together, so no item is handed out twice or lost in between.
+import type { ItemState } from '../../core/states.ts';
+import type { Item } from '../../core/types.ts';
+import { json, type Queryable } from '../db.ts';
+
+interface ItemRow {
+  id: string;
+  org_id: string;
+  profile_id: string;
+  task_id: string | null;
+  state: ItemState;
+  phase: string | null;
+  required_tags: string[];
+  input: unknown;
+  result: unknown;
+  result_hash: string | null;
+  error: string | null;
+  failure_reason: string | null;
+  runner_id: string | null;
+  attempt: number;
+  max_attempts: number;
+  lease_ttl_ms: number;
+  lease_expires_at: Date | null;
+  last_event_seq: number;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export function toItem(row: ItemRow): Item {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    profileId: row.profile_id,
+    taskId: row.task_id,
+    state: row.state,
+    phase: row.phase,
+    requiredTags: row.required_tags,
+    input: row.input,
+    result: row.result,
+    resultHash: row.result_hash,
+    error: row.error,
+    failureReason: row.failure_reason,
+    runnerId: row.runner_id,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    leaseTtlMs: row.lease_ttl_ms,
+    leaseExpiresAt: row.lease_expires_at,
+    lastEventSeq: row.last_event_seq,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export interface NewItem {
+  id: string;
+  orgId: string;
+  profileId: string;
+  taskId: string | null;
+  requiredTags: string[];
+  input: unknown;
+  maxAttempts: number;
+  leaseTtlMs: number;
+}
+
+/** Inserts a pending item and its first event (seq 1). */
+export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
+  const rows = await q.query<ItemRow>(
+    `with inserted as (
+       insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms, last_event_seq)
+       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1)
+       returning *
+     ), event as (
+       insert into item_events (item_id, seq, type, level, message, data)
+       select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted
+     )
+     select * from inserted`,
+    [
+      item.id,
+      item.orgId,
+      item.profileId,
+      item.taskId,
+      item.requiredTags,
+      json(item.input),
+      item.maxAttempts,
+      item.leaseTtlMs,
+    ],
+  );
+  return toItem(rows[0]!);
+}
+
+export async function getItem(q: Queryable, orgId: string, id: string): Promise<Item | null> {
+  const rows = await q.query<ItemRow>('select * from items where id = $1 and org_id = $2', [id, orgId]);
+  return rows[0] ? toItem(rows[0]) : null;
+}
+
+export interface LockedItem extends Item {
+  /** The lease deadline has passed by the database clock (the reaper has not ended it yet). */
+  leaseLapsed: boolean;
+}
+
+/** Reads and row-locks an item for a guarded change inside a transaction. */
+export async function lockItem(q: Queryable, orgId: string, id: string): Promise<LockedItem | null> {
+  const rows = await q.query<ItemRow & { lease_lapsed: boolean }>(
+    'select *, coalesce(lease_expires_at < now(), false) as lease_lapsed from items where id = $1 and org_id = $2 for update',
+    [id, orgId],
+  );
+  return rows[0] ? { ...toItem(rows[0]), leaseLapsed: rows[0].lease_lapsed } : null;
+}
+
+export interface ClaimRequest {
+  orgId: string;
+  runnerId: string;
+  /** Only items of these profiles; null for any. */
+  profileIds: string[] | null;
+  runnerTags: string[];
+  maxConcurrency: number;
+  limit: number;
+}
+
+/**
+ * Claims up to `limit` pending items for a runner, never beyond its free slots, oldest first. Must run in a
+ * transaction that already holds the runner's row lock (lockRunner), so the slot count below is current.
+ */
+export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Item[]> {
+  const rows = await q.query<ItemRow>(
+    `with active as (
+       select count(*)::int as n from items
+       where org_id = $1 and runner_id = $2 and lease_expires_at is not null
+     ), picked as (
+       select i.id from items i
+       where i.org_id = $1 and i.state = 'pending'
+         and ($3::text[] is null or i.profile_id = any($3::text[]))
+         and i.required_tags <@ $4::text[]
+       order by i.created_at, i.id
+       limit greatest(0, least($5::int, $6::int - (select n from active)))
+       for update of i skip locked
+     ), claimed as (
+       update items i set
+         state = 'dispatched', runner_id = $2, attempt = i.attempt + 1, phase = null,
+         lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
+         last_event_seq = i.last_event_seq + 1, updated_at = now()
+       from picked where i.id = picked.id
+       returning i.*
+     ), attempt_rows as (
+       insert into attempts (item_id, attempt, runner_id) select id, attempt, runner_id from claimed
+     ), events as (
+       insert into item_events (item_id, seq, type, level, message, data)
+       select id, last_event_seq, 'state', 'info', 'pending → dispatched',
+              jsonb_build_object('from', 'pending', 'to', 'dispatched', 'attempt', attempt, 'runnerId', runner_id)
+       from claimed
+     )
+     select * from claimed order by created_at, id`,
+    [claim.orgId, claim.runnerId, claim.profileIds, claim.runnerTags, claim.limit, claim.maxConcurrency],
+  );
+  return rows.map(toItem);
+}
+
+export interface ItemChange {
+  state?: ItemState;
+  /** undefined keeps the phase; null clears it. */
+  phase?: string | null;
+  lease?: 'extend' | 'clear' | 'keep';
+  clearRunner?: boolean;
+  result?: { value: unknown; hash: string };
+  error?: string | null;
+  failureReason?: string | null;
+  started?: boolean;
+  finished?: boolean;
+}
+
+/** Applies a change already validated under the row lock (lockItem) by the engine. */
+export async function updateItem(q: Queryable, id: string, change: ItemChange): Promise<Item> {
+  const rows = await q.query<ItemRow>(
+    `update items set
+       state = coalesce($2, state),
+       phase = case when $3 then $4 else phase end,
+       lease_expires_at = case $5 when 'extend' then now() + lease_ttl_ms * interval '1 millisecond'
+                                  when 'clear' then null else lease_expires_at end,
+       runner_id = case when $6 then null else runner_id end,
+       result = case when $7 then $8::jsonb else result end,
+       result_hash = case when $7 then $9 else result_hash end,
+       error = case when $10 then $11 else error end,
+       failure_reason = case when $12 then $13 else failure_reason end,
+       started_at = case when $14 and started_at is null then now() else started_at end,
+       finished_at = case when $15 then now() else finished_at end,
+       updated_at = now()
+     where id = $1
+     returning *`,
+    [
+      id,
+      change.state ?? null,
+      change.phase !== undefined,
+      change.phase ?? null,
+      change.lease ?? 'keep',
+      change.clearRunner ?? false,
+      change.result !== undefined,
+      change.result ? json(change.result.value) : null,
+      change.result?.hash ?? null,
+      change.error !== undefined,
+      change.error ?? null,
+      change.failureReason !== undefined,
+      change.failureReason ?? null,
+      change.started ?? false,
+      change.finished ?? false,
+    ],
+  );
+  return toItem(rows[0]!);
+}
+
+/** Extends the lease of every item a runner holds (runner heartbeat). */
+export async function extendRunnerLeases(q: Queryable, orgId: string, runnerId: string): Promise<void> {
+  await q.query(
+    `update items set lease_expires_at = now() + lease_ttl_ms * interval '1 millisecond'
+     where org_id = $1 and runner_id = $2 and lease_expires_at > now()`,
+    [orgId, runnerId],
+  );
+}
+
+export async function cancelRequestedIds(q: Queryable, orgId: string, runnerId: string): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `select id from items where org_id = $1 and runner_id = $2 and state = 'cancel_requested' order by id`,
+    [orgId, runnerId],
+  );
+  return rows.map((row) => row.id);
+}
+
+export interface EndedLease {
+  id: string;
+  orgId: string;
+  state: ItemState;
+  attempt: number;
+}
+
+/**
+ * Ends leases in one statement: `expired` takes items whose deadline passed (any org; several instances may run
+ * it at once, SKIP LOCKED splits the rows between them); `released` takes one runner's items at once. Each item
+ * goes back to pending (attempt + 1 on its next claim), or to failed with `lease_expired` when an expiry used its
+ * last attempt, or to cancelled when cancellation was requested. One event per item records why.
+ */
+export async function endLeases(
+  q: Queryable,
+  target: { mode: 'expired'; batch: number } | { mode: 'released'; orgId: string; runnerId: string },
+): Promise<EndedLease[]> {
+  const expired = target.mode === 'expired';
+  const rows = await q.query<{ id: string; org_id: string; state: ItemState; attempt: number }>(
+    `with ending as (
+       select id, state as prev_state, runner_id as prev_runner, attempt,
+              case when state = 'cancel_requested' then 'cancelled'
+                   when $1 and attempt >= max_attempts then 'failed'
+                   else 'pending' end as next_state
+       from items
+       where lease_expires_at is not null
+         and (case when $1 then lease_expires_at < now() else org_id = $2 and runner_id = $3 end)
+       order by lease_expires_at
+       limit $4
+       for update skip locked
+     ), ended as (
+       update items i set
+         state = e.next_state,
+         runner_id = case when e.next_state = 'pending' then null else i.runner_id end,
+         lease_expires_at = null,
+         failure_reason = case when e.next_state = 'failed' then 'lease_expired' else i.failure_reason end,
+         error = case when e.next_state = 'failed'
+                      then 'lease expired on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,
+         finished_at = case when e.next_state = 'pending' then null else now() end,
+         last_event_seq = i.last_event_seq + 1, updated_at = now()
+       from ending e where i.id = e.id
+       returning i.id, i.org_id, i.state, i.attempt, i.last_event_seq, e.prev_state, e.prev_runner
+     ), closed_attempts as (
+       update attempts a set ended_at = now(), outcome = case when $1 then 'lease_expired' else 'released' end
+       from ended where a.item_id = ended.id and a.attempt = ended.attempt
+     ), events as (
+       insert into item_events (item_id, seq, type, level, message, data)
+       select id, last_event_seq, 'state', case when $1 then 'warn' else 'info' end,
+              prev_state || ' → ' || state || case when $1 then ' (lease expired)' else ' (released by runner)' end,
+              jsonb_build_object('from', prev_state, 'to', state, 'attempt', attempt, 'runnerId', prev_runner,
+                                 'reason', case when $1 then 'lease_expired' else 'runner_released' end)
+       from ended
+     )
+     select id, org_id, state, attempt from ended`,
+    [expired, expired ? null : target.orgId, expired ? null : target.runnerId, expired ? target.batch : 10_000],
+  );
+  return rows.map((row) => ({ id: row.id, orgId: row.org_id, state: row.state, attempt: row.attempt }));
+}
+
+/** Closes the attempt row when its item finishes or is handed back. */
+export async function closeAttempt(q: Queryable, itemId: string, attempt: number, outcome: string): Promise<void> {
+  await q.query('update attempts set ended_at = now(), outcome = $3 where item_id = $1 and attempt = $2', [
+    itemId,
+    attempt,
+    outcome,
+  ]);
+}

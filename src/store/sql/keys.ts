@@ -1,0 +1,87 @@
+// Orgs and their API keys. Keys are found by the SHA-256 of the presented secret; the secret is never stored.
+import type { ApiKey, Org, Scope } from '../../core/types.ts';
+import type { Queryable } from '../db.ts';
+
+interface KeyRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  name: string;
+  key_hash: string;
+  scopes: Scope[];
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const toKey = (row: KeyRow): ApiKey => ({
+  id: row.id,
+  orgId: row.org_id,
+  orgSlug: row.org_slug,
+  name: row.name,
+  scopes: row.scopes,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+/** Returns the org with this slug, creating it (with `newId`) when it does not exist yet. */
+export async function ensureOrg(q: Queryable, slug: string, newId: string): Promise<Org> {
+  const rows = await q.query<{ id: string; slug: string; created_at: Date }>(
+    `with inserted as (
+       insert into orgs (id, slug) values ($2, $1) on conflict (slug) do nothing returning *
+     )
+     select * from inserted union all select * from orgs where slug = $1`,
+    [slug, newId],
+  );
+  const row = rows[0]!;
+  return { id: row.id, slug: row.slug, createdAt: row.created_at };
+}
+
+export async function findOrgBySlug(q: Queryable, slug: string): Promise<Org | null> {
+  const rows = await q.query<{ id: string; slug: string; created_at: Date }>('select * from orgs where slug = $1', [
+    slug,
+  ]);
+  return rows[0] ? { id: rows[0].id, slug: rows[0].slug, createdAt: rows[0].created_at } : null;
+}
+
+export async function insertKey(
+  q: Queryable,
+  key: { id: string; orgId: string; name: string; keyHash: string; scopes: Scope[] },
+): Promise<ApiKey> {
+  const rows = await q.query<KeyRow>(
+    `with inserted as (
+       insert into api_keys (id, org_id, name, key_hash, scopes) values ($1, $2, $3, $4, $5::text[]) returning *
+     )
+     select k.*, o.slug as org_slug from inserted k join orgs o on o.id = k.org_id`,
+    [key.id, key.orgId, key.name, key.keyHash, key.scopes],
+  );
+  return toKey(rows[0]!);
+}
+
+/** The key row for a hash, revoked or not (the caller decides), with its hash for a constant-time re-check. */
+export async function findKeyByHash(q: Queryable, keyHash: string): Promise<(ApiKey & { keyHash: string }) | null> {
+  const rows = await q.query<KeyRow>(
+    `select k.*, o.slug as org_slug from api_keys k join orgs o on o.id = k.org_id where k.key_hash = $1`,
+    [keyHash],
+  );
+  return rows[0] ? { ...toKey(rows[0]), keyHash: rows[0].key_hash } : null;
+}
+
+export async function listKeys(q: Queryable, orgId: string | null): Promise<ApiKey[]> {
+  const rows = await q.query<KeyRow>(
+    `select k.*, o.slug as org_slug from api_keys k join orgs o on o.id = k.org_id
+     where $1::text is null or k.org_id = $1 order by o.slug, k.created_at, k.id`,
+    [orgId],
+  );
+  return rows.map(toKey);
+}
+
+export async function revokeKey(q: Queryable, id: string): Promise<ApiKey | null> {
+  const rows = await q.query<KeyRow>(
+    `with revoked as (
+       update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *
+     )
+     select k.*, o.slug as org_slug from revoked k join orgs o on o.id = k.org_id`,
+    [id],
+  );
+  return rows[0] ? toKey(rows[0]) : null;
+}

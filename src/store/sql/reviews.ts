@@ -1,0 +1,93 @@
+// Reviews: a review is a work item of the built-in `ai-review` profile plus what the forge needs to post it.
+// Its status and result live on the item (one source of truth); this table adds the pull request and the outbox.
+import type { Item } from '../../core/types.ts';
+import { json, type Queryable } from '../db.ts';
+import { toItem } from './items.ts';
+
+export interface PullRequestRef {
+  provider: 'github' | 'gitlab';
+  repository: string;
+  number: number;
+}
+
+export interface ReviewRecord {
+  id: string;
+  orgId: string;
+  pullRequest: PullRequestRef | null;
+  createdAt: Date;
+  /** Status of the latest outbox row for this review (comment posting); null before a result arrived. */
+  delivery: string | null;
+  item: Item;
+}
+
+const SELECT_REVIEW = `select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*,
+    (select o.status from outbox o where o.review_id = r.id order by o.created_at desc limit 1) as delivery_status
+  from reviews r join items i on i.id = r.item_id`;
+
+// biome-ignore lint/suspicious/noExplicitAny: the joined row is the item row plus three review columns
+const toReview = (row: any): ReviewRecord => ({
+  id: row.review_id,
+  orgId: row.org_id,
+  pullRequest: row.pull_request,
+  createdAt: row.review_created_at,
+  delivery: row.delivery_status ?? null,
+  item: toItem(row),
+});
+
+export async function insertReview(
+  q: Queryable,
+  review: { id: string; orgId: string; itemId: string; pullRequest: PullRequestRef | null },
+): Promise<void> {
+  await q.query('insert into reviews (id, org_id, item_id, pull_request) values ($1, $2, $3, $4::jsonb)', [
+    review.id,
+    review.orgId,
+    review.itemId,
+    json(review.pullRequest),
+  ]);
+}
+
+export async function getReview(q: Queryable, orgId: string, id: string): Promise<ReviewRecord | null> {
+  const rows = await q.query(`${SELECT_REVIEW} where r.id = $1 and r.org_id = $2`, [id, orgId]);
+  return rows[0] ? toReview(rows[0]) : null;
+}
+
+export async function getReviewByItem(q: Queryable, orgId: string, itemId: string): Promise<ReviewRecord | null> {
+  const rows = await q.query(`${SELECT_REVIEW} where r.item_id = $1 and r.org_id = $2`, [itemId, orgId]);
+  return rows[0] ? toReview(rows[0]) : null;
+}
+
+/** Newest first; `after` is the id of the last review of the previous page. */
+export async function listReviews(
+  q: Queryable,
+  orgId: string,
+  options: { states: string[] | null; limit: number; after: string | null },
+): Promise<ReviewRecord[]> {
+  const rows = await q.query(
+    `${SELECT_REVIEW}
+     where r.org_id = $1 and ($2::text[] is null or i.state = any($2::text[]))
+       and ($4::text is null or (r.created_at, r.id) < (select c.created_at, c.id from reviews c where c.id = $4 and c.org_id = $1))
+     order by r.created_at desc, r.id desc limit $3`,
+    [orgId, options.states, options.limit, options.after],
+  );
+  return rows.map(toReview);
+}
+
+export async function insertOutbox(
+  q: Queryable,
+  entry: { id: string; orgId: string; reviewId: string; topic: string; payload: unknown },
+): Promise<void> {
+  await q.query('insert into outbox (id, org_id, review_id, topic, payload) values ($1, $2, $3, $4, $5::jsonb)', [
+    entry.id,
+    entry.orgId,
+    entry.reviewId,
+    entry.topic,
+    json(entry.payload),
+  ]);
+}
+
+export async function listOutbox(q: Queryable, reviewId: string): Promise<{ topic: string; status: string }[]> {
+  return q.query<{ topic: string; status: string }>(
+    'select topic, status from outbox where review_id = $1 order by created_at',
+    [reviewId],
+  );
+}

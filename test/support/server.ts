@@ -1,0 +1,77 @@
+// Starts the real HTTP app on a real socket for a test, and gives typed helpers to call it.
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createApiKey } from '../../src/core/auth.ts';
+import type { Core } from '../../src/core/context.ts';
+import { startLeaseReaper } from '../../src/core/lease-reaper.ts';
+import type { Scope } from '../../src/core/types.ts';
+import { Wakeups } from '../../src/core/wakeups.ts';
+import { buildApp } from '../../src/http/app.ts';
+import type { Db } from '../../src/store/db.ts';
+
+export interface TestServer {
+  url: string;
+  core: Core;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), rateLimitPerMinute: 0, logLevel: 'silent', ...overrides };
+}
+
+export async function startServer(
+  db: Db,
+  options: { config?: Partial<Config>; reaper?: boolean } = {},
+): Promise<TestServer> {
+  const core: Core = { db, config: testConfig(options.config), wakeups: new Wakeups() };
+  const app = await buildApp(core, { logger: false });
+  const stopReaper = options.reaper ? startLeaseReaper(core, { warn() {}, error() {} }) : null;
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url,
+    core,
+    async close() {
+      await app.close();
+      await stopReaper?.();
+    },
+  };
+}
+
+export async function newKey(db: Db, org: string, scopes: Scope[]): Promise<string> {
+  return (await createApiKey(db, { orgSlug: org, scopes })).key;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A minimal client: JSON in, JSON out, the key sent as a bearer token unless `headers` say otherwise. */
+export function client(baseUrl: string, key: string | null) {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+  };
+  return {
+    get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
+    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('POST', path, body, headers),
+    delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>('DELETE', path, undefined, headers),
+    call,
+  };
+}
+export type Client = ReturnType<typeof client>;

@@ -1,0 +1,38 @@
+// The stores every integration test runs against: the embedded store and, when installed, a real PostgreSQL.
+import fs from 'node:fs';
+import { inject } from 'vitest';
+import type { Db } from '../../src/store/db.ts';
+import { openEmbedded } from '../../src/store/embedded.ts';
+import { openPostgres } from '../../src/store/postgres.ts';
+
+export type StoreKind = 'embedded' | 'postgres';
+
+export const STORE_KINDS: StoreKind[] = inject('pgTemplateUrl') ? ['embedded', 'postgres'] : ['embedded'];
+
+/** A new PostgreSQL database cloned from the migrated template; returns its URL. */
+export async function clonePgDatabase(): Promise<string> {
+  const templateUrl = inject('pgTemplateUrl');
+  if (!templateUrl) throw new Error('PostgreSQL is not available');
+  const name = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = await openPostgres(templateUrl.replace(/\/[^/]+$/, '/postgres'), { max: 1 });
+  try {
+    await admin.query(`create database ${name} template runplane_template`);
+  } finally {
+    await admin.close();
+  }
+  return templateUrl.replace(/\/[^/]+$/, `/${name}`);
+}
+
+/** A fresh, migrated store of the given kind (one per test file: PGlite instances are costly). */
+export async function openTestStore(kind: StoreKind): Promise<Db> {
+  if (kind === 'postgres') return openPostgres(await clonePgDatabase(), { max: 40 });
+  const snapshot = new Blob([fs.readFileSync(inject('embeddedSnapshotPath'))]);
+  return openEmbedded({ memory: true, snapshot });
+}
+
+const TABLES = ['outbox', 'reviews', 'item_events', 'attempts', 'items', 'runners', 'api_keys', 'orgs'];
+
+/** Empties every table, so each test starts from a migrated, empty store. */
+export async function resetStore(db: Db): Promise<void> {
+  await db.exec(`truncate ${TABLES.join(', ')} cascade`);
+}
