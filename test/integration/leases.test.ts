@@ -1,0 +1,206 @@
+// Leases, fencing and cancellation over real HTTP on each store, with the lease reaper running and a 1 s lease.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.ts';
+import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
+import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
+import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds, up to `ms`; the deadline bounds a hang, the assertion is on the outcome. */
+async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (check(value) || Date.now() > deadline) return value;
+    await sleep(50);
+  }
+}
+
+describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
+  let db: Db;
+  let server: TestServer;
+  let api: Client;
+
+  beforeAll(async () => {
+    db = await openTestStore(kind);
+    server = await startServer(db, { reaper: true, config: { leaseTtlMs: 1000, maxAttempts: 2 } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await resetStore(db);
+    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
+  });
+
+  const task = async (id: string) => (await api.get(`/api/runners/tasks/${id}`)).body.data;
+
+  it('a task whose runner stops heartbeating is claimable by another runner within 2 s; the first runner’s result then gets stale_attempt', async () => {
+    await register(api, 'r1');
+    await register(api, 'r2');
+    const review = await createReview(api);
+    const [first] = await claim(api, 'r1');
+    expect(first.attempt).toBe(1);
+    // r2 long-polls for at most 2 s (the server bounds the wait): the reaper must requeue the task once r1's
+    // 1 s lease lapses and wake r2 inside that window, or r2 gets an empty list.
+    const [second] = await claim(api, 'r2', '&wait=2');
+    expect(second).toMatchObject({ id: review.taskId, attempt: 2 });
+    const stale = await api.post(`/api/runners/tasks/${first.id}/result`, resultBody('r1'));
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('stale_attempt');
+    const staleLog = await api.post(
+      `/api/runners/tasks/${first.id}/logs`,
+      { logs: ['late'] },
+      { 'x-runner-id': 'r1', 'x-runplane-attempt': '1' },
+    );
+    expect(staleLog.body.error.code).toBe('stale_attempt');
+    const stalePhase = await api.post(
+      `/api/runners/tasks/${first.id}/status`,
+      { status: 'reviewing' },
+      { 'x-runner-id': 'r2', 'x-runplane-attempt': '1' },
+    );
+    expect(stalePhase.body.error.code).toBe('stale_attempt');
+    expect((await api.get(`/api/runners/tasks/${first.id}/logs`)).body.data).toEqual([]);
+    const fresh = await api.post(`/api/runners/tasks/${first.id}/result`, resultBody('r2'), {
+      'x-runplane-attempt': '2',
+    });
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.data.status).toBe('succeeded');
+  });
+
+  it('after max attempts an expired lease fails the task with lease_expired', async () => {
+    await register(api, 'r1');
+    const review = await createReview(api);
+    await claim(api, 'r1');
+    await eventually(
+      () => task(review.taskId),
+      (t) => t.status === 'pending',
+    );
+    const [again] = await claim(api, 'r1');
+    expect(again.attempt).toBe(2);
+    const failed = await eventually(
+      () => task(review.taskId),
+      (t) => t.status === 'failed',
+    );
+    expect(failed.status).toBe('failed');
+    const stored = (await api.get(`/api/reviews/${review.id}`)).body.data;
+    expect(stored).toMatchObject({ status: 'failed', failureReason: 'lease_expired', attempt: 2 });
+  });
+
+  it('heartbeats keep a lease alive past its TTL', async () => {
+    await register(api, 'r1');
+    const review = await createReview(api);
+    await claim(api, 'r1');
+    for (let i = 0; i < 6; i++) {
+      await sleep(300);
+      await api.post('/api/runners/r1/heartbeat', { status: 'busy', currentJobs: 1 });
+    }
+    expect((await task(review.taskId)).status).toBe('dispatched');
+    expect((await task(review.taskId)).attempt).toBe(1);
+  });
+
+  it('writes by the runner extend the task’s lease', async () => {
+    await register(api, 'r1');
+    const review = await createReview(api);
+    const [claimed] = await claim(api, 'r1');
+    const headers = { 'x-runner-id': 'r1', 'x-runplane-attempt': String(claimed.attempt) };
+    for (let i = 0; i < 6; i++) {
+      await sleep(300);
+      const reply = await api.post(`/api/runners/tasks/${claimed.id}/logs`, { logs: [`line ${i}`] }, headers);
+      expect(reply.status).toBe(200);
+    }
+    expect((await task(review.taskId)).attempt).toBe(1);
+  });
+
+  it('writes without fencing headers are accepted while the task is active', async () => {
+    await register(api, 'r1');
+    await createReview(api);
+    const [claimed] = await claim(api, 'r1');
+    expect((await api.post(`/api/runners/tasks/${claimed.id}/status`, { status: 'preparing' })).status).toBe(200);
+    expect((await api.post(`/api/runners/tasks/${claimed.id}/logs`, { logs: ['x'] })).status).toBe(200);
+  });
+
+  it('a write to a task that is not claimed answers 409 illegal_transition', async () => {
+    const review = await createReview(api);
+    const reply = await api.post(`/api/runners/tasks/${review.taskId}/status`, { status: 'cloning' });
+    expect(reply.status).toBe(409);
+    expect(reply.body.error.code).toBe('illegal_transition');
+  });
+
+  describe('cancel', () => {
+    it('a queued review is cancelled at once and never claimed', async () => {
+      await register(api, 'r1');
+      const review = await createReview(api);
+      const reply = await api.post(`/api/reviews/${review.id}/cancel`);
+      expect(reply.status).toBe(200);
+      expect(reply.body.data.status).toBe('cancelled');
+      expect(await claim(api, 'r1')).toEqual([]);
+    });
+
+    it('a running review is cancelled through its runner: heartbeat and writes carry it, the report finishes it', async () => {
+      await register(api, 'r1');
+      const review = await createReview(api);
+      const [claimed] = await claim(api, 'r1');
+      const requested = await api.post(`/api/reviews/${review.id}/cancel`);
+      expect(requested.body.data.status).toBe('cancel_requested');
+      const beat = await api.post('/api/runners/r1/heartbeat', { status: 'busy', currentJobs: 1 });
+      expect(beat.body.data.cancelTaskIds).toEqual([claimed.id]);
+      const log = await api.post(`/api/runners/tasks/${claimed.id}/logs`, { logs: ['stopping'] });
+      expect(log.body.data.cancelRequested).toBe(true);
+      const reported = await api.post(
+        `/api/runners/tasks/${claimed.id}/result`,
+        resultBody('r1', { status: 'failed', files: [], totalComments: 0, error: 'cancelled by request' }),
+      );
+      expect(reported.body.data.status).toBe('cancelled');
+      expect((await api.get(`/api/reviews/${review.id}`)).body.data.status).toBe('cancelled');
+    });
+
+    it('a cancel-requested task whose lease expires becomes cancelled, not requeued', async () => {
+      await register(api, 'r1');
+      const review = await createReview(api);
+      await claim(api, 'r1');
+      await api.post(`/api/reviews/${review.id}/cancel`);
+      const done = await eventually(
+        () => task(review.taskId),
+        (t) => t.status !== 'cancel_requested',
+      );
+      expect(done.status).toBe('cancelled');
+    });
+
+    it('cancelling a finished review answers 409', async () => {
+      await register(api, 'r1');
+      const review = await createReview(api);
+      const [claimed] = await claim(api, 'r1');
+      await api.post(`/api/runners/tasks/${claimed.id}/result`, resultBody('r1'));
+      const reply = await api.post(`/api/reviews/${review.id}/cancel`);
+      expect(reply.status).toBe(409);
+      expect(reply.body.error.code).toBe('task_finished');
+    });
+  });
+
+  it('every state change, phase change and log line is one event in a gap-free sequence', async () => {
+    await register(api, 'r1');
+    const review = await createReview(api);
+    const [claimed] = await claim(api, 'r1');
+    await api.post(`/api/runners/tasks/${claimed.id}/status`, { status: 'cloning' });
+    await api.post(`/api/runners/tasks/${claimed.id}/logs`, { logs: ['a', 'b'] });
+    await api.post(`/api/runners/tasks/${claimed.id}/result`, resultBody('r1', { logs: ['c'] }));
+    const events = await db.query<{ seq: number; type: string; message: string }>(
+      'select seq, type, message from item_events where item_id = $1 order by seq',
+      [review.taskId],
+    );
+    expect(events.map((e) => e.seq)).toEqual(events.map((_e, i) => i + 1));
+    expect(events.map((e) => `${e.type}:${e.message}`)).toEqual([
+      'state:created → pending',
+      'state:pending → dispatched',
+      'state:dispatched → running',
+      'phase:cloning',
+      'log:a',
+      'log:b',
+      'log:c',
+      'state:running → succeeded',
+    ]);
+  });
+});

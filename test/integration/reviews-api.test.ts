@@ -1,0 +1,144 @@
+// /api/reviews over real HTTP on each store: creation, reading, listing, and the outbox written with a result.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.ts';
+import { claim, createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
+import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
+import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+
+describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
+  let db: Db;
+  let server: TestServer;
+  let api: Client;
+
+  beforeAll(async () => {
+    db = await openTestStore(kind);
+    server = await startServer(db);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await resetStore(db);
+    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
+  });
+
+  describe('POST /api/reviews', () => {
+    it('creates a review with its task, queued for runners', async () => {
+      const reply = await api.post(
+        '/api/reviews',
+        reviewBody({ requiredTags: ['gpu'], pullRequest: { provider: 'github', repository: 'acme/app', number: 42 } }),
+      );
+      expect(reply.status).toBe(201);
+      expect(reply.body.data).toMatchObject({
+        status: 'pending',
+        repositoryUrl: 'https://git.example.com/acme/app.git',
+        changedFiles: 1,
+        requiredTags: ['gpu'],
+        pullRequest: { provider: 'github', repository: 'acme/app', number: 42 },
+        rating: null,
+        totalComments: null,
+        delivery: null,
+      });
+      expect(reply.body.data.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(reply.body.data.taskId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it.each([
+      [{ repositoryUrl: undefined }, 'repositoryUrl'],
+      [{ commitSha: 'not-a-sha' }, 'commitSha'],
+      [{ files: 'a.ts' }, 'files'],
+      [{ files: [{ status: 'added' }] }, 'files[0].path'],
+      [{ aiConfig: { provider: 'openai' } }, 'aiConfig.model'],
+      [{ pullRequest: { provider: 'bitbucket', repository: 'a/b', number: 1 } }, 'pullRequest.provider'],
+      [{ pullRequest: { provider: 'github', repository: 'a/b', number: '7' } }, 'pullRequest.number'],
+    ])('refuses an invalid body naming %s (case %#), creating nothing', async (overrides, field) => {
+      const reply = await api.post('/api/reviews', reviewBody(overrides));
+      expect(reply.status).toBe(400);
+      expect(reply.body.error).toMatchObject({ code: 'invalid_request', field });
+      expect((await api.get('/api/reviews')).body.data).toEqual([]);
+      expect(await db.query('select 1 from items')).toEqual([]);
+    });
+  });
+
+  describe('GET /api/reviews/:id and GET /api/reviews', () => {
+    it('reads one review; unknown ids answer 404', async () => {
+      const review = await createReview(api);
+      expect((await api.get(`/api/reviews/${review.id}`)).body.data).toEqual(review);
+      expect((await api.get('/api/reviews/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    });
+
+    it('lists newest first with a cursor, and filters by status', async () => {
+      const created = [];
+      for (let i = 0; i < 5; i++) created.push(await createReview(api));
+      await register(api, 'r1');
+      await claim(api, 'r1');
+      const page1 = await api.get('/api/reviews?limit=2');
+      expect(page1.body.data.map((r: { id: string }) => r.id)).toEqual([created[4].id, created[3].id]);
+      const page2 = await api.get(`/api/reviews?limit=2&cursor=${page1.body.nextCursor}`);
+      expect(page2.body.data.map((r: { id: string }) => r.id)).toEqual([created[2].id, created[1].id]);
+      const page3 = await api.get(`/api/reviews?limit=2&cursor=${page2.body.nextCursor}`);
+      expect(page3.body.data.map((r: { id: string }) => r.id)).toEqual([created[0].id]);
+      expect(page3.body.nextCursor).toBeNull();
+      const dispatched = await api.get('/api/reviews?status=dispatched,running');
+      expect(dispatched.body.data.map((r: { id: string }) => r.id)).toEqual([created[0].id]);
+    });
+
+    it.each([
+      ['status=bogus', 'status'],
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['cursor=%21%21', 'cursor'],
+    ])('refuses ?%s naming %s', async (query, field) => {
+      const reply = await api.get(`/api/reviews?${query}`);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.field).toBe(field);
+    });
+  });
+
+  describe('a submitted result', () => {
+    it('updates the review and writes one outbox row in the same transaction', async () => {
+      const review = await createReview(api, {
+        pullRequest: { provider: 'github', repository: 'acme/app', number: 7 },
+      });
+      await register(api, 'r1');
+      const [task] = await claim(api, 'r1');
+      const body = resultBody('r1', {
+        files: [
+          { path: 'src/app.ts', comments: [{ line: 2, endLine: 3, severity: 'major', body: 'b is unused' }] },
+          { path: 'src/b.ts', comments: [{ line: 9, severity: 'info', body: 'ok', suggestion: 'const x = 1;' }] },
+        ],
+        totalComments: 2,
+        rating: 'C',
+        metrics: { durationMs: 900, cloneMs: 100, reviewMs: 700 },
+      });
+      expect((await api.post(`/api/runners/tasks/${task.id}/result`, body)).status).toBe(200);
+      expect((await api.post(`/api/runners/tasks/${task.id}/result`, body)).status).toBe(200);
+      const stored = (await api.get(`/api/reviews/${review.id}`)).body.data;
+      expect(stored).toMatchObject({
+        status: 'succeeded',
+        rating: 'C',
+        totalComments: 2,
+        files: body.files,
+        metrics: { durationMs: 900, cloneMs: 100, reviewMs: 700 },
+        delivery: 'pending',
+      });
+      const outbox = await db.query<{ topic: string; payload: { reviewId: string; status: string } }>(
+        'select topic, payload from outbox',
+      );
+      expect(outbox).toEqual([
+        { topic: 'review.completed', payload: { reviewId: review.id, taskId: task.id, status: 'succeeded' } },
+      ]);
+    });
+
+    it('a refused result writes neither the review nor the outbox', async () => {
+      await createReview(api);
+      await register(api, 'r1');
+      const [task] = await claim(api, 'r1');
+      const reply = await api.post(`/api/runners/tasks/${task.id}/result`, resultBody('r1', { totalComments: 5 }));
+      expect(reply.status).toBe(400);
+      expect(await db.query('select 1 from outbox')).toEqual([]);
+      expect((await api.get(`/api/runners/tasks/${task.id}`)).body.data.status).toBe('dispatched');
+    });
+  });
+});
