@@ -1,0 +1,79 @@
+// The `runplane` command as a user runs it, on the embedded store: keys, the data-directory lock, bad config.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServeProcess } from '../support/processes.ts';
+import { client } from '../support/server.ts';
+
+describe('runplane CLI on the embedded store', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-cli-'));
+    env = { RUNPLANE_DATA_DIR: dataDir };
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keys create prints the key alone on the last line; keys list never shows it; the server honours it; revoke ends it', async () => {
+    const created = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:read', '--name', 'ci'], env);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim().split('\n').at(-1)!;
+    expect(key).toMatch(/^rp_[A-Za-z0-9_-]{43}$/);
+
+    const listed = await runCli(['keys', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('acme');
+    expect(listed.stdout).toContain('runners:read');
+    expect(listed.stdout).not.toContain(key);
+    const keyId = /key_[A-Za-z0-9_-]+/.exec(listed.stdout)![0];
+
+    const server = await startServeProcess(env);
+    try {
+      expect(server.output()).toContain('"jwtSecret":null');
+      const api = client(server.url, key);
+      expect((await api.get('/api/runners')).status).toBe(200);
+      // The server holds the data directory: a second opener is refused with a message saying what to do.
+      const busy = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:read'], env);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain('in use by process');
+      expect(busy.stderr).toContain('Stop that process first');
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+
+    const revoked = await runCli(['keys', 'revoke', keyId], env);
+    expect(revoked.code).toBe(0);
+    const after = await startServeProcess(env);
+    try {
+      expect((await client(after.url, key).get('/api/runners')).status).toBe(401);
+    } finally {
+      await after.stop();
+    }
+  }, 120_000);
+
+  it('refuses unknown scopes and missing options with a clear message', async () => {
+    const badScope = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:fly'], env);
+    expect(badScope.code).toBe(1);
+    expect(badScope.stderr).toContain('unknown scope "runners:fly"');
+    const missing = await runCli(['keys', 'create', '--scopes', 'runners:read'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--org');
+  }, 60_000);
+
+  it.each([
+    ['RUNPLANE_LEASE_TTL_SECONDS', 'soon'],
+    ['PORT', '99999'],
+    ['DATABASE_URL', 'mysql://localhost/x'],
+    ['RUNPLANE_JWT_SECRET', 'short'],
+  ])(
+    'a bad %s stops start-up naming the variable',
+    async (variable, value) => {
+      const result = await runCli(['serve'], { ...env, [variable]: value });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(variable);
+    },
+    60_000,
+  );
+});
