@@ -23,6 +23,11 @@ export interface Config {
   rateLimitPerMinute: number;
   /** How often the lease reaper looks for expired leases; below 1 s so expiry is seen within a second. */
   reaperIntervalMs: number;
+  /**
+   * How long a verified API key is trusted without asking the store again. Saves a query per request; a revoked key
+   * keeps working on an instance for at most this long. 0 checks every request.
+   */
+  authCacheMs: number;
   logLevel: string;
 }
 
@@ -113,6 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
       (n) => Number.isInteger(n) && n >= 10 && n <= 1000,
       'an integer 10-1000',
     ),
+    authCacheMs:
+      number(env, 'RUNPLANE_AUTH_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds (0-300)') * 1000,
     logLevel,
   };
   return Object.freeze(config);

@@ -55,7 +55,31 @@ function effectiveScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
 
 const looksLikeJwt = (value: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value);
 
+/** Verified API keys by hash, each trusted until `until` (see Config.authCacheMs). Bounded so it cannot grow. */
+class KeyCache {
+  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(hash: string): Principal | null {
+    const entry = this.entries.get(hash);
+    if (!entry) return null;
+    if (entry.until > Date.now()) return entry.principal;
+    this.entries.delete(hash);
+    return null;
+  }
+
+  set(hash: string, principal: Principal): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(hash, { principal, until: Date.now() + this.ttlMs });
+  }
+}
+
 export class Authenticator {
+  private readonly keyCache: KeyCache;
   private readonly jwtKey: Uint8Array | ReturnType<typeof jose.createRemoteJWKSet> | null;
   private readonly algorithms: string[];
 
@@ -63,6 +87,7 @@ export class Authenticator {
     private readonly db: Db,
     private readonly config: Config,
   ) {
+    this.keyCache = new KeyCache(config.authCacheMs);
     if (config.jwtSecret) {
       this.jwtKey = new TextEncoder().encode(config.jwtSecret);
       this.algorithms = ['HS256'];
@@ -82,20 +107,25 @@ export class Authenticator {
   }
 
   private async fromApiKey(key: string): Promise<Principal> {
-    const presented = Buffer.from(hashApiKey(key), 'hex');
-    const record = await findKeyByHash(this.db, presented.toString('hex'));
+    const hash = hashApiKey(key);
+    const cached = this.keyCache.get(hash);
+    if (cached) return cached;
+    const presented = Buffer.from(hash, 'hex');
+    const record = await findKeyByHash(this.db, hash);
     // The lookup is by hash; compare again in constant time so the answer does not depend on where bytes differ.
     if (!record || !timingSafeEqual(Buffer.from(record.keyHash, 'hex'), presented)) {
       throw unauthenticated('unknown API key; create one with `runplane keys create`');
     }
     if (record.revokedAt) throw unauthenticated('this API key was revoked; create a new one');
-    return {
+    const principal: Principal = {
       orgId: record.orgId,
       orgSlug: record.orgSlug,
       actor: record.id,
       scopes: effectiveScopes(record.scopes),
       via: 'api_key',
     };
+    this.keyCache.set(hash, principal);
+    return principal;
   }
 
   private async fromJwt(token: string): Promise<Principal> {

@@ -12,9 +12,9 @@ import {
   type LockedItem,
   lockItem,
   type NewItem,
+  RunnerNotRegistered,
   updateItem,
 } from '../store/sql/items.ts';
-import { lockRunner } from '../store/sql/runners.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
@@ -70,22 +70,20 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
   return item;
 }
 
-export interface ClaimOptions extends Omit<ClaimRequest, 'runnerTags' | 'maxConcurrency'> {
+export interface ClaimOptions extends ClaimRequest {
   /** How long to wait for work when none is there (long poll); 0 answers at once. */
   waitMs: number;
   /** Aborts the wait (client went away, server shutting down). */
   signal?: AbortSignal;
 }
 
-/** Claims one batch in one transaction: the runner row lock makes the free-slot count exact. */
 async function claimOnce(db: Db, options: ClaimOptions): Promise<Item[]> {
-  return db.tx(async (tx) => {
-    const runner = await lockRunner(tx, options.orgId, options.runnerId);
-    if (!runner) {
-      throw notFound('runner', options.runnerId);
-    }
-    return claimItems(tx, { ...options, runnerTags: runner.tags, maxConcurrency: runner.maxConcurrency });
-  });
+  try {
+    return await claimItems(db, options);
+  } catch (error) {
+    if (error instanceof RunnerNotRegistered) throw notFound('runner', options.runnerId);
+    throw error;
+  }
 }
 
 /**

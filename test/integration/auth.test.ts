@@ -221,3 +221,33 @@ describe('JWT bearer tokens verified through a JWKS URL (RS256)', () => {
     expect((await client(server.url, hs).get('/api/runners')).status).toBe(401);
   });
 });
+
+describe('the verified-key cache', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openTestStore('embedded');
+  });
+  afterAll(() => db?.close());
+
+  async function revokedAfterFirstUse(authCacheMs: number) {
+    const { Authenticator, createApiKey } = await import('../../src/core/auth.ts');
+    const { revokeKey } = await import('../../src/store/sql/keys.ts');
+    const { testConfig } = await import('../support/server.ts');
+    const authenticator = new Authenticator(db, testConfig({ authCacheMs }));
+    const { key, record } = await createApiKey(db, { orgSlug: 'cache', scopes: ['runners:read'] });
+    await authenticator.authenticate(key);
+    await revokeKey(db, record.id);
+    return authenticator.authenticate(key).then(
+      () => 'accepted',
+      () => 'refused',
+    );
+  }
+
+  it('trusts a verified key for the configured time, saving the lookup', async () => {
+    expect(await revokedAfterFirstUse(60_000)).toBe('accepted');
+  });
+
+  it('with RUNPLANE_AUTH_CACHE_SECONDS=0 every request sees a revocation at once', async () => {
+    expect(await revokedAfterFirstUse(0)).toBe('refused');
+  });
+});

@@ -15,7 +15,8 @@ export interface TestServer {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), rateLimitPerMinute: 0, logLevel: 'silent', ...overrides };
+  // No key cache: tests revoke keys and expect the next request to see it.
+  return { ...loadConfig({}), rateLimitPerMinute: 0, authCacheMs: 0, logLevel: 'silent', ...overrides };
 }
 
 export async function startServer(

@@ -1,6 +1,7 @@
 // /api/runners: the review-runner contract. Handlers translate headers and bodies into core calls; the claim,
 // lease and fencing logic lives in the core and is shared with the /v1 facade.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { appendRunnerEvents, claimForRunner, getItemOrThrow, readEvents, recordPhase } from '../../core/items.ts';
@@ -31,6 +32,13 @@ const writerOf = (headers: { 'x-runner-id'?: string; 'x-runplane-attempt'?: numb
   attempt: headers['x-runplane-attempt'] ?? null,
 });
 const extension = { 'x-runplane-extension': true };
+
+/** Ends a long poll when the client goes away or the server shuts down (only built when the caller waits). */
+function longPollSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => gone.abort());
+  return AbortSignal.any([gone.signal, shutdown]);
+}
 
 export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['runners'];
@@ -142,15 +150,14 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request, reply) => {
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
+      const waitMs = request.query.wait * 1000;
       const items = await claimForRunner(core, {
         orgId: principalOf(request).orgId,
         runnerId: request.query.runnerId,
         profileIds: [REVIEW_PROFILE],
         limit: request.query.limit,
-        waitMs: request.query.wait * 1000,
-        signal: AbortSignal.any([gone.signal, app.shutdownSignal]),
+        waitMs,
+        signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
       return { data: items.map((item) => presentTask(item)) };
     },

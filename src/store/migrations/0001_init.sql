@@ -54,13 +54,16 @@ create table items (
   lease_ttl_ms integer not null,
   lease_expires_at timestamptz,
   last_event_seq integer not null default 0,
+  -- Position in the queue, fixed at creation: a requeued item keeps its place ahead of newer work.
+  queue_seq bigint generated always as identity,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   started_at timestamptz,
   finished_at timestamptz
 );
--- The claim scans only pending rows, oldest first.
-create index items_pending on items (org_id, profile_id, created_at, id) where state = 'pending';
+-- The claim walks only pending rows in queue order (profile and tags are filters on those rows). Queue order is its own
+-- column so that no other index (e.g. by created_at, for listings) can look like a cheaper way to the oldest rows.
+create index items_pending on items (org_id, queue_seq) where state = 'pending';
 -- Capacity checks and heartbeats look up a runner's leased items.
 create index items_leased_by_runner on items (org_id, runner_id) where lease_expires_at is not null;
 -- The reaper looks for the earliest lease deadlines.
@@ -113,3 +116,48 @@ create table outbox (
   delivered_at timestamptz
 );
 create index outbox_due on outbox (next_attempt_at) where status = 'pending';
+
+-- The claim, as one call (one round trip). Inside plpgsql each statement takes a fresh snapshot, so the free-slot
+-- count is read after the runner row is locked: concurrent claims for one runner cannot both see the same free slot.
+-- Pending rows are taken with SKIP LOCKED, so concurrent claimers never wait on or double-take an item. Every
+-- claimed item gets attempt + 1, a lease, an attempt row and a state event in the same statement.
+create function runplane_claim_items(p_org_id text, p_runner_id text, p_profile_ids text[], p_limit integer)
+returns setof items
+language plpgsql volatile as $$
+declare
+  v_runner record;
+begin
+  select max_concurrency, tags into v_runner from runners where org_id = p_org_id and id = p_runner_id for update;
+  if not found then
+    raise exception 'runner % is not registered', p_runner_id using errcode = 'P0002';
+  end if;
+  return query
+  with active as (
+    select count(*)::int as n from items
+    where org_id = p_org_id and runner_id = p_runner_id and lease_expires_at is not null
+  ), picked as (
+    select i.id from items i
+    where i.org_id = p_org_id and i.state = 'pending'
+      and (p_profile_ids is null or i.profile_id = any(p_profile_ids))
+      and i.required_tags <@ v_runner.tags
+    order by i.queue_seq
+    limit greatest(0, least(p_limit, v_runner.max_concurrency - (select n from active)))
+    for update of i skip locked
+  ), claimed as (
+    update items i set
+      state = 'dispatched', runner_id = p_runner_id, attempt = i.attempt + 1, phase = null,
+      lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
+      last_event_seq = i.last_event_seq + 1, updated_at = now()
+    from picked where i.id = picked.id
+    returning i.*
+  ), attempt_rows as (
+    insert into attempts (item_id, attempt, runner_id) select c.id, c.attempt, c.runner_id from claimed c
+  ), events as (
+    insert into item_events (item_id, seq, type, level, message, data)
+    select c.id, c.last_event_seq, 'state', 'info', 'pending → dispatched',
+           jsonb_build_object('from', 'pending', 'to', 'dispatched', 'attempt', c.attempt, 'runnerId', c.runner_id)
+    from claimed c
+  )
+  select * from claimed c order by c.queue_seq;
+end
+$$;

@@ -117,47 +117,29 @@ export interface ClaimRequest {
   runnerId: string;
   /** Only items of these profiles; null for any. */
   profileIds: string[] | null;
-  runnerTags: string[];
-  maxConcurrency: number;
   limit: number;
 }
 
+/** Raised by the claim when the runner is not registered (SQLSTATE no_data_found from runplane_claim_items). */
+export class RunnerNotRegistered extends Error {}
+
 /**
- * Claims up to `limit` pending items for a runner, never beyond its free slots, oldest first. Must run in a
- * transaction that already holds the runner's row lock (lockRunner), so the slot count below is current.
+ * Claims up to `limit` pending items for a runner, never beyond its free slots or outside its tags, oldest first
+ * (see runplane_claim_items in the migrations: one call, one round trip).
  */
 export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Item[]> {
-  const rows = await q.query<ItemRow>(
-    `with active as (
-       select count(*)::int as n from items
-       where org_id = $1 and runner_id = $2 and lease_expires_at is not null
-     ), picked as (
-       select i.id from items i
-       where i.org_id = $1 and i.state = 'pending'
-         and ($3::text[] is null or i.profile_id = any($3::text[]))
-         and i.required_tags <@ $4::text[]
-       order by i.created_at, i.id
-       limit greatest(0, least($5::int, $6::int - (select n from active)))
-       for update of i skip locked
-     ), claimed as (
-       update items i set
-         state = 'dispatched', runner_id = $2, attempt = i.attempt + 1, phase = null,
-         lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
-         last_event_seq = i.last_event_seq + 1, updated_at = now()
-       from picked where i.id = picked.id
-       returning i.*
-     ), attempt_rows as (
-       insert into attempts (item_id, attempt, runner_id) select id, attempt, runner_id from claimed
-     ), events as (
-       insert into item_events (item_id, seq, type, level, message, data)
-       select id, last_event_seq, 'state', 'info', 'pending → dispatched',
-              jsonb_build_object('from', 'pending', 'to', 'dispatched', 'attempt', attempt, 'runnerId', runner_id)
-       from claimed
-     )
-     select * from claimed order by created_at, id`,
-    [claim.orgId, claim.runnerId, claim.profileIds, claim.runnerTags, claim.limit, claim.maxConcurrency],
-  );
-  return rows.map(toItem);
+  try {
+    const rows = await q.query<ItemRow>('select * from runplane_claim_items($1, $2, $3::text[], $4)', [
+      claim.orgId,
+      claim.runnerId,
+      claim.profileIds,
+      claim.limit,
+    ]);
+    return rows.map(toItem);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'P0002') throw new RunnerNotRegistered(claim.runnerId);
+    throw error;
+  }
 }
 
 export interface ItemChange {

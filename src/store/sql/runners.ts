@@ -99,19 +99,6 @@ export async function getRunner(q: Queryable, orgId: string, id: string): Promis
   return rows[0] ? toRunner(rows[0]) : null;
 }
 
-/** Row-locks a runner for the duration of a claim transaction, so its free-slot count cannot race. */
-export async function lockRunner(
-  q: Queryable,
-  orgId: string,
-  id: string,
-): Promise<{ maxConcurrency: number; tags: string[] } | null> {
-  const rows = await q.query<{ max_concurrency: number; tags: string[] }>(
-    'select max_concurrency, tags from runners where org_id = $1 and id = $2 for update',
-    [orgId, id],
-  );
-  return rows[0] ? { maxConcurrency: rows[0].max_concurrency, tags: rows[0].tags } : null;
-}
-
 export async function listRunners(q: Queryable, orgId: string): Promise<Runner[]> {
   const rows = await q.query<RunnerRow>(
     `select r.*, ${WITH_ACTIVE} from runners r where org_id = $1 order by last_heartbeat_at desc, id`,
