@@ -77,6 +77,8 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
+    // A query parameter or header with a default is optional to the client even though the handler always sees it.
+    transform: ({ schema, url }) => ({ schema: schema && withDefaultsOptional(schema as RouteSchema), url }),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
@@ -103,6 +105,19 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(reviewRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+type RouteSchema = Record<string, unknown>;
+
+function withDefaultsOptional(schema: RouteSchema): RouteSchema {
+  const copy: RouteSchema = { ...schema };
+  for (const part of ['querystring', 'headers'] as const) {
+    const object = schema[part] as { required?: string[]; properties?: Record<string, { default?: unknown }> };
+    if (!object?.required || !object.properties) continue;
+    const properties = object.properties;
+    copy[part] = { ...object, required: object.required.filter((name) => properties[name]?.default === undefined) };
+  }
+  return copy;
 }
 
 declare module 'fastify' {

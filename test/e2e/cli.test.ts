@@ -53,6 +53,19 @@ describe('runplane CLI on the embedded store', () => {
     }
   }, 120_000);
 
+  it('migrate applies the schema once, then says it is up to date', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-migrate-'));
+    try {
+      const first = await runCli(['migrate'], { RUNPLANE_DATA_DIR: fresh });
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('applying 1 init');
+      const again = await runCli(['migrate'], { RUNPLANE_DATA_DIR: fresh });
+      expect(again.stdout).toContain('schema is up to date');
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses unknown scopes and missing options with a clear message', async () => {
     const badScope = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:fly'], env);
     expect(badScope.code).toBe(1);

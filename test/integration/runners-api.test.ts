@@ -393,3 +393,37 @@ describe.each(STORE_KINDS)('/api/runners on the %s store', (kind) => {
     );
   });
 });
+
+describe('the OpenAPI document and the rate limit', () => {
+  let db: Db;
+  let server: TestServer;
+  beforeAll(async () => {
+    db = await openTestStore('embedded');
+    server = await startServer(db, { config: { rateLimitPerMinute: 3 } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  it('documents parameters with defaults as optional and marks extensions', async () => {
+    const doc = (await client(server.url, null).get('/openapi.json')).body;
+    const claim = doc.paths['/api/runners/tasks/pending'].get;
+    const required = Object.fromEntries(
+      claim.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required]),
+    );
+    expect(required).toEqual({ runnerId: true, limit: false, wait: false });
+    expect(doc.paths['/api/runners/tasks/{id}/logs'].get['x-runplane-extension']).toBe(true);
+    expect(doc.paths['/api/reviews/{id}/cancel'].post['x-runplane-extension']).toBe(true);
+  });
+
+  it('answers 429 rate_limited as JSON once a credential exceeds its limit', async () => {
+    const api = client(server.url, await newKey(db, 'acme', ['runners:read']));
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await api.get('/api/runners')).status);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    const limited = await api.get('/api/runners');
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+  });
+});
