@@ -7,6 +7,13 @@ import type { Item, Runner } from '../../core/types.ts';
 import type { ReviewRecord } from '../../store/sql/reviews.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * A nullable string or integer as `type: [t, "null"]` rather than anyOf: the serializer writes it directly instead
+ * of validating each branch (measurable on the claim path), and the document says the same thing.
+ */
+const NullableText = (options: { description?: string; format?: string } = {}) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
+const NullableInteger = () => Type.Unsafe<number | null>({ type: ['integer', 'null'] });
 const DateTime = Type.String({ format: 'date-time' });
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export const AnyObject = Type.Object({}, { additionalProperties: true });
@@ -77,21 +84,21 @@ export const ResultBody = Type.Object({
 
 export const TaskSchema = Type.Object({
   id: Type.String(),
-  reviewId: Nullable(Type.String()),
-  repositoryUrl: Nullable(Type.String()),
-  branch: Nullable(Type.String()),
-  commitSha: Nullable(Type.String()),
-  baseSha: Nullable(Type.String()),
+  reviewId: NullableText(),
+  repositoryUrl: NullableText(),
+  branch: NullableText(),
+  commitSha: NullableText(),
+  baseSha: NullableText(),
   files: Type.Array(ChangedFileSchema),
   aiConfig: AnyObject,
   attempt: Type.Integer(),
-  leaseExpiresAt: Nullable(DateTime),
+  leaseExpiresAt: NullableText({ format: 'date-time' }),
   createdAt: DateTime,
   status: ItemStateSchema,
-  phase: Nullable(Type.String()),
-  runnerId: Nullable(Type.String()),
+  phase: NullableText(),
+  runnerId: NullableText(),
   cancelRequested: Type.Boolean({ description: 'The task was cancelled; stop and report (extension)' }),
-  error: Nullable(Type.String()),
+  error: NullableText(),
   result: Type.Optional(Type.Unknown()),
 });
 
@@ -142,27 +149,27 @@ export const ReviewSchema = Type.Object({
   id: Type.String(),
   taskId: Type.String(),
   status: ItemStateSchema,
-  phase: Nullable(Type.String()),
+  phase: NullableText(),
   repositoryUrl: Type.String(),
   branch: Type.String(),
   commitSha: Type.String(),
-  baseSha: Nullable(Type.String()),
+  baseSha: NullableText(),
   changedFiles: Type.Integer(),
   aiConfig: AnyObject,
   requiredTags: Type.Array(Type.String()),
   pullRequest: Nullable(PullRequestSchema),
-  rating: Nullable(Type.String()),
-  totalComments: Nullable(Type.Integer()),
+  rating: NullableText(),
+  totalComments: NullableInteger(),
   files: Type.Array(FileResultSchema),
   metrics: Nullable(AnyObject),
-  error: Nullable(Type.String()),
-  failureReason: Nullable(Type.String()),
+  error: NullableText(),
+  failureReason: NullableText(),
   attempt: Type.Integer(),
-  runnerId: Nullable(Type.String()),
-  delivery: Nullable(Type.String({ description: 'Comment posting: pending | delivered | failed' })),
+  runnerId: NullableText(),
+  delivery: NullableText({ description: 'Comment posting: pending | delivered | failed' }),
   createdAt: DateTime,
   updatedAt: DateTime,
-  finishedAt: Nullable(DateTime),
+  finishedAt: NullableText({ format: 'date-time' }),
 });
 
 export function presentReview(review: ReviewRecord) {
