@@ -24,10 +24,12 @@ export interface ApiKey {
 export interface Principal {
   orgId: string;
   orgSlug: string;
-  /** Key id or JWT `sub`: the actor recorded in audit trails. */
+  /** Key id, JWT `sub` or `grant:<id>`: the actor recorded in audit trails. */
   actor: string;
   scopes: ReadonlySet<Scope>;
-  via: 'api_key' | 'jwt';
+  via: 'api_key' | 'jwt' | 'grant';
+  /** A permission-grant token is limited to one session. */
+  sessionId?: string;
 }
 
 export type RunnerStatus = 'online' | 'busy' | 'offline';
@@ -67,6 +69,12 @@ export interface Item {
   leaseTtlMs: number;
   leaseExpiresAt: Date | null;
   lastEventSeq: number;
+  harnessRevisionId: string | null;
+  metadata: Record<string, unknown>;
+  progress: number | null;
+  idempotencyKey: string | null;
+  idempotencyHash: string | null;
+  lastCheckpointSeq: number;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;

@@ -23,6 +23,12 @@ interface ItemRow {
   lease_ttl_ms: number;
   lease_expires_at: Date | null;
   last_event_seq: number;
+  harness_revision_id: string | null;
+  metadata: Record<string, unknown>;
+  progress: number | null;
+  idempotency_key: string | null;
+  idempotency_hash: string | null;
+  last_checkpoint_seq: number;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -49,6 +55,12 @@ export function toItem(row: ItemRow): Item {
     leaseTtlMs: row.lease_ttl_ms,
     leaseExpiresAt: row.lease_expires_at,
     lastEventSeq: row.last_event_seq,
+    harnessRevisionId: row.harness_revision_id,
+    metadata: row.metadata,
+    progress: row.progress,
+    idempotencyKey: row.idempotency_key,
+    idempotencyHash: row.idempotency_hash,
+    lastCheckpointSeq: row.last_checkpoint_seq,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
@@ -65,14 +77,19 @@ export interface NewItem {
   input: unknown;
   maxAttempts: number;
   leaseTtlMs: number;
+  harnessRevisionId?: string | null;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string | null;
+  idempotencyHash?: string | null;
 }
 
 /** Inserts a pending item and its first event (seq 1). */
 export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
   const rows = await q.query<ItemRow>(
     `with inserted as (
-       insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms, last_event_seq)
-       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1)
+       insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
+                          last_event_seq, harness_revision_id, metadata, idempotency_key, idempotency_hash)
+       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9, $10::jsonb, $11, $12)
        returning *
      ), event as (
        insert into item_events (item_id, seq, type, level, message, data)
@@ -88,9 +105,57 @@ export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
       json(item.input),
       item.maxAttempts,
       item.leaseTtlMs,
+      item.harnessRevisionId ?? null,
+      json(item.metadata ?? {}),
+      item.idempotencyKey ?? null,
+      item.idempotencyHash ?? null,
     ],
   );
   return toItem(rows[0]!);
+}
+
+export async function findItemByIdempotencyKey(q: Queryable, orgId: string, key: string): Promise<Item | null> {
+  const rows = await q.query<ItemRow>('select * from items where org_id = $1 and idempotency_key = $2', [orgId, key]);
+  return rows[0] ? toItem(rows[0]) : null;
+}
+
+export interface ItemFilter {
+  states: string[] | null;
+  profileId: string | null;
+  taskId: string | null;
+  createdAfter: Date | null;
+  createdBefore: Date | null;
+  /** Keyset cursor: the (created_at, id) of the last item of the previous page. */
+  after: { createdAt: Date; id: string } | null;
+  limit: number;
+}
+
+/** Newest first, keyset-paginated. */
+export async function listItems(q: Queryable, orgId: string, filter: ItemFilter): Promise<Item[]> {
+  const rows = await q.query<ItemRow>(
+    `select * from items
+     where org_id = $1
+       and ($2::text[] is null or state = any($2::text[]))
+       and ($3::text is null or profile_id = $3)
+       and ($4::text is null or task_id = $4)
+       and ($5::timestamptz is null or created_at > $5)
+       and ($6::timestamptz is null or created_at < $6)
+       and ($7::timestamptz is null or (created_at, id) < ($7, $8))
+     order by created_at desc, id desc
+     limit $9`,
+    [
+      orgId,
+      filter.states,
+      filter.profileId,
+      filter.taskId,
+      filter.createdAfter,
+      filter.createdBefore,
+      filter.after?.createdAt ?? null,
+      filter.after?.id ?? null,
+      filter.limit,
+    ],
+  );
+  return rows.map(toItem);
 }
 
 export async function getItem(q: Queryable, orgId: string, id: string): Promise<Item | null> {
@@ -118,6 +183,12 @@ export interface ClaimRequest {
   /** Only items of these profiles; null for any. */
   profileIds: string[] | null;
   limit: number;
+  /** Tags to match instead of the registered runner's (gateways claim for what they can run). */
+  tags?: string[] | null;
+  /** The review facade claims only for registered runners; /v1 also serves runners that never registered. */
+  requireRegistered?: boolean;
+  /** Claim exactly this item (by-id claim); profile and tag filters do not apply. */
+  itemId?: string | null;
 }
 
 /** Raised by the claim when the runner is not registered (SQLSTATE no_data_found from runplane_claim_items). */
@@ -129,12 +200,18 @@ export class RunnerNotRegistered extends Error {}
  */
 export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Item[]> {
   try {
-    const rows = await q.query<ItemRow>('select * from runplane_claim_items($1, $2, $3::text[], $4)', [
-      claim.orgId,
-      claim.runnerId,
-      claim.profileIds,
-      claim.limit,
-    ]);
+    const rows = await q.query<ItemRow>(
+      'select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7)',
+      [
+        claim.orgId,
+        claim.runnerId,
+        claim.profileIds,
+        claim.limit,
+        claim.tags ?? null,
+        claim.itemId ?? null,
+        claim.requireRegistered ?? true,
+      ],
+    );
     return rows.map(toItem);
   } catch (error) {
     if ((error as { code?: string }).code === 'P0002') throw new RunnerNotRegistered(claim.runnerId);
@@ -153,6 +230,9 @@ export interface ItemChange {
   failureReason?: string | null;
   started?: boolean;
   finished?: boolean;
+  progress?: number;
+  /** Merged into the stored metadata (top-level keys). */
+  metadata?: Record<string, unknown>;
 }
 
 /** Applies a change already validated under the row lock (lockItem) by the engine. */
@@ -170,6 +250,8 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
        failure_reason = case when $12 then $13 else failure_reason end,
        started_at = case when $14 and started_at is null then now() else started_at end,
        finished_at = case when $15 then now() else finished_at end,
+       progress = coalesce($16, progress),
+       metadata = metadata || coalesce($17::jsonb, '{}'::jsonb),
        updated_at = now()
      where id = $1
      returning *`,
@@ -189,6 +271,8 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
       change.failureReason ?? null,
       change.started ?? false,
       change.finished ?? false,
+      change.progress ?? null,
+      change.metadata ? json(change.metadata) : null,
     ],
   );
   return toItem(rows[0]!);

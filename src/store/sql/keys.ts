@@ -23,11 +23,14 @@ const toKey = (row: KeyRow): ApiKey => ({
   revokedAt: row.revoked_at,
 });
 
-/** Returns the org with this slug, creating it (with `newId`) when it does not exist yet. */
+/** Returns the org with this slug, creating it (with `newId` and its built-in profile) when it does not exist yet. */
 export async function ensureOrg(q: Queryable, slug: string, newId: string): Promise<Org> {
   const rows = await q.query<{ id: string; slug: string; created_at: Date }>(
     `with inserted as (
        insert into orgs (id, slug) values ($2, $1) on conflict (slug) do nothing returning *
+     ), builtin_profile as (
+       insert into profiles (org_id, id, name, description, builtin)
+       select id, 'ai-review', 'ai-review', 'AI code reviews from /api/reviews', true from inserted
      )
      select * from inserted union all select * from orgs where slug = $1`,
     [slug, newId],
