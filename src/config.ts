@@ -28,6 +28,8 @@ export interface Config {
    * keeps working on an instance for at most this long. 0 checks every request.
    */
   authCacheMs: number;
+  /** Largest artifact upload accepted (streamed, never buffered whole). */
+  artifactMaxBytes: number;
   logLevel: string;
 }
 
@@ -120,6 +122,13 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     authCacheMs:
       number(env, 'RUNPLANE_AUTH_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds (0-300)') * 1000,
+    artifactMaxBytes: number(
+      env,
+      'RUNPLANE_ARTIFACT_MAX_BYTES',
+      100 * 1024 * 1024,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number of bytes',
+    ),
     logLevel,
   };
   return Object.freeze(config);

@@ -1,8 +1,7 @@
 // `runplane serve`: open the store, migrate, start the lease reaper and listen. Stops cleanly on SIGINT/SIGTERM.
 import { type Config, describeConfig } from '../config.ts';
-import type { Core } from '../core/context.ts';
+import { createCore } from '../core/context.ts';
 import { startLeaseReaper } from '../core/lease-reaper.ts';
-import { Wakeups } from '../core/wakeups.ts';
 import { buildApp } from '../http/app.ts';
 import { migrate } from '../store/migrate.ts';
 import { describeStore, openStore } from '../store/open.ts';
@@ -11,7 +10,7 @@ export async function serve(config: Config): Promise<void> {
   console.log(`runplane: config ${JSON.stringify(describeConfig(config))}`);
   console.log(`runplane: opening the ${describeStore(config)}…`);
   const db = await openStore(config);
-  const core: Core = { db, config, wakeups: new Wakeups() };
+  const core = createCore(db, config);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let stopReaper: (() => Promise<void>) | undefined;
   let closing = false;
@@ -21,6 +20,7 @@ export async function serve(config: Config): Promise<void> {
     app?.log.info({ signal }, 'shutting down');
     await app?.close();
     await stopReaper?.();
+    await core.audit.flush();
     await db.close();
     process.exit(0);
   };

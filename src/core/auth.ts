@@ -4,12 +4,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as jose from 'jose';
 import type { Config } from '../config.ts';
 import type { Db } from '../store/db.ts';
+import { findGrantByTokenHash } from '../store/sql/grants.ts';
 import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey } from '../store/sql/keys.ts';
 import { invalid, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
 import { type ApiKey, type Principal, SCOPES, type Scope } from './types.ts';
 
 const KEY_PREFIX = 'rp_';
+/** Permission-grant tokens (minted in grants.ts) start with this. */
+export const GRANT_PREFIX = 'rpg_';
 const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -101,6 +104,7 @@ export class Authenticator {
   }
 
   async authenticate(credential: string): Promise<Principal> {
+    if (credential.startsWith(GRANT_PREFIX)) return this.fromGrant(credential);
     if (credential.startsWith(KEY_PREFIX)) return this.fromApiKey(credential);
     if (looksLikeJwt(credential)) return this.fromJwt(credential);
     throw unauthenticated('the credential is neither a Runplane API key (rp_…) nor a JWT');
@@ -126,6 +130,24 @@ export class Authenticator {
     };
     this.keyCache.set(hash, principal);
     return principal;
+  }
+
+  /** Grant tokens are never cached: a revocation holds from the next request on. */
+  private async fromGrant(token: string): Promise<Principal> {
+    const hash = hashApiKey(token);
+    const grant = await findGrantByTokenHash(this.db, hash);
+    if (!grant || !timingSafeEqual(Buffer.from(grant.tokenHash, 'hex'), Buffer.from(hash, 'hex'))) {
+      throw unauthenticated('unknown grant token');
+    }
+    if (grant.status !== 'active') throw unauthenticated(`this grant token is ${grant.status}; ask for a new grant`);
+    return {
+      orgId: grant.orgId,
+      orgSlug: grant.orgSlug,
+      actor: `grant:${grant.id}`,
+      scopes: new Set([grant.scope as Scope]),
+      via: 'grant',
+      sessionId: grant.itemId,
+    };
   }
 
   private async fromJwt(token: string): Promise<Principal> {

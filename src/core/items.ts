@@ -8,6 +8,7 @@ import {
   claimItems,
   closeAttempt,
   getItem,
+  type ItemChange,
   insertItem,
   type LockedItem,
   lockItem,
@@ -34,6 +35,10 @@ export interface DispatchSpec {
   input: unknown;
   maxAttempts?: number;
   leaseTtlMs?: number;
+  harnessRevisionId?: string | null;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string | null;
+  idempotencyHash?: string | null;
 }
 
 /** Builds the row for a new pending item; callers insert it with `insertPendingItem` inside their transaction. */
@@ -47,6 +52,10 @@ function newItem(core: Core, spec: DispatchSpec): NewItem {
     input: spec.input,
     maxAttempts: spec.maxAttempts ?? core.config.maxAttempts,
     leaseTtlMs: spec.leaseTtlMs ?? core.config.leaseTtlMs,
+    harnessRevisionId: spec.harnessRevisionId ?? null,
+    metadata: spec.metadata ?? {},
+    idempotencyKey: spec.idempotencyKey ?? null,
+    idempotencyHash: spec.idempotencyHash ?? null,
   };
 }
 
@@ -77,7 +86,12 @@ export interface ClaimOptions extends ClaimRequest {
   signal?: AbortSignal;
 }
 
-async function claimOnce(db: Db, options: ClaimOptions): Promise<Item[]> {
+/** Claims one batch (one call); an unregistered runner where registration is required answers 404. */
+export function claimItemsOrNotFound(core: Core, options: ClaimRequest): Promise<Item[]> {
+  return claimOnce(core.db, options);
+}
+
+async function claimOnce(db: Db, options: ClaimRequest): Promise<Item[]> {
   try {
     return await claimItems(db, options);
   } catch (error) {
@@ -118,21 +132,53 @@ const stateEvent = (from: ItemState, to: ItemState, data: Record<string, unknown
 });
 
 /**
- * Runs a runner write: locks the item, fences the writer, lets `apply` write, and extends the lease (a write by the
- * runner proves it is alive). Nothing is written when the fence refuses.
+ * Runs a runner write: locks the item, fences the writer and lets `apply` write (callers extend the lease: a write
+ * by the runner proves it is alive). Nothing is written when the fence refuses.
  */
-async function runnerWrite<T>(
+export async function runnerWrite<T>(
   core: Core,
   orgId: string,
   itemId: string,
   writer: WriterIdentity,
   action: string,
   apply: (tx: Queryable, item: LockedItem) => Promise<T>,
+  what = 'task',
 ): Promise<T> {
   return core.db.tx(async (tx) => {
     const item = await lockItem(tx, orgId, itemId);
-    if (!item) throw notFound('task', itemId);
+    if (!item) throw notFound(what, itemId);
     checkWriter(item, writer, action);
+    return apply(tx, item);
+  });
+}
+
+/** True when a write carries a runner identity (header or body) and must be fenced; else it is an operator's. */
+export const isRunnerWrite = (writer: WriterIdentity) => writer.runnerId != null || writer.attempt != null;
+
+/**
+ * A write by a runner (fenced against its attempt) or by an operator (allowed by scope, any state `allow` accepts):
+ * one place decides which rule applies.
+ */
+export async function sessionWrite<T>(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  writer: WriterIdentity,
+  action: string,
+  apply: (tx: Queryable, item: LockedItem) => Promise<T>,
+  operatorAllowed: (item: LockedItem) => boolean = (item) => !isTerminal(item.state),
+): Promise<T> {
+  if (isRunnerWrite(writer)) return runnerWrite(core, orgId, itemId, writer, action, apply, 'session');
+  return core.db.tx(async (tx) => {
+    const item = await lockItem(tx, orgId, itemId);
+    if (!item) throw notFound('session', itemId);
+    if (!operatorAllowed(item)) {
+      throw conflict(
+        isTerminal(item.state) ? 'task_finished' : 'illegal_transition',
+        `cannot ${action}: the session is ${item.state}`,
+        { state: item.state },
+      );
+    }
     return apply(tx, item);
   });
 }
@@ -204,6 +250,8 @@ export interface Completion {
   fingerprintOf: unknown;
   /** Writes that must commit with the result (the review outbox row). */
   onFinished?: (tx: Queryable, item: Item) => Promise<void>;
+  /** Other fields written with the result (progress, metadata). */
+  also?: Pick<ItemChange, 'progress' | 'metadata'>;
 }
 
 /**
@@ -231,6 +279,7 @@ export async function finishItem(
     events.push(stateEvent(current.state, to, { attempt: current.attempt, runnerId: current.runnerId }));
     await appendEvents(tx, itemId, events);
     const item = await updateItem(tx, itemId, {
+      ...completion.also,
       state: to,
       lease: 'clear',
       result: { value: completion.result, hash },

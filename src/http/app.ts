@@ -7,11 +7,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
+import { registerAudit } from './audit.ts';
 import { credentialOf, registerAuth } from './auth.ts';
 import { ErrorBody, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
+import { artifactRoutes } from './v1/artifacts.ts';
+import { eventRoutes } from './v1/events.ts';
+import { permissionRoutes } from './v1/permissions.ts';
+import { profileRoutes } from './v1/profiles.ts';
+import { sessionRoutes } from './v1/sessions.ts';
 import { validatorCompiler } from './validation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -100,9 +106,15 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   }
 
   registerAuth(app, new Authenticator(core.db, core.config));
+  registerAudit(app, core.audit);
   await app.register(healthRoutes, { core });
   await app.register(runnerRoutes, { core });
   await app.register(reviewRoutes, { core });
+  await app.register(profileRoutes, { core });
+  await app.register(sessionRoutes, { core });
+  await app.register(eventRoutes, { core });
+  await app.register(artifactRoutes, { core });
+  await app.register(permissionRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

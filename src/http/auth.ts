@@ -49,8 +49,20 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     if (!principal.scopes.has(scope)) {
       throw forbidden(`this credential lacks the ${scope} scope; create a key with --scopes ${scope}`);
     }
+    if (principal.sessionId !== undefined && !isOwnSession(request, principal.sessionId)) {
+      throw forbidden(`this grant token is limited to session ${principal.sessionId}`);
+    }
     request.principal = principal;
   });
+}
+
+const SESSION_ROUTE = '/v1/runners/sessions/:id';
+
+/** A grant token works only on the routes of the one session it was granted for. */
+function isOwnSession(request: FastifyRequest, sessionId: string): boolean {
+  const url = request.routeOptions.url ?? '';
+  const params = request.params as { id?: string } | undefined;
+  return (url === SESSION_ROUTE || url.startsWith(`${SESSION_ROUTE}/`)) && params?.id === sessionId;
 }
 
 /** The authenticated caller of a scoped route (the hook guarantees it is set). */

@@ -1,10 +1,12 @@
 // Starts the real HTTP app on a real socket for a test, and gives typed helpers to call it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createApiKey } from '../../src/core/auth.ts';
-import type { Core } from '../../src/core/context.ts';
+import { type Core, createCore } from '../../src/core/context.ts';
 import { startLeaseReaper } from '../../src/core/lease-reaper.ts';
 import type { Scope } from '../../src/core/types.ts';
-import { Wakeups } from '../../src/core/wakeups.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Db } from '../../src/store/db.ts';
 
@@ -14,16 +16,26 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+const artifactRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-test-data-'));
+process.once('exit', () => fs.rmSync(artifactRoot, { recursive: true, force: true }));
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // No key cache: tests revoke keys and expect the next request to see it.
-  return { ...loadConfig({}), rateLimitPerMinute: 0, authCacheMs: 0, logLevel: 'silent', ...overrides };
+  return {
+    ...loadConfig({}),
+    dataDir: fs.mkdtempSync(path.join(artifactRoot, 'server-')),
+    rateLimitPerMinute: 0,
+    authCacheMs: 0,
+    logLevel: 'silent',
+    ...overrides,
+  };
 }
 
 export async function startServer(
   db: Db,
   options: { config?: Partial<Config>; reaper?: boolean } = {},
 ): Promise<TestServer> {
-  const core: Core = { db, config: testConfig(options.config), wakeups: new Wakeups() };
+  const core = createCore(db, testConfig(options.config));
   const app = await buildApp(core, { logger: false });
   const stopReaper = options.reaper ? startLeaseReaper(core, { warn() {}, error() {} }) : null;
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -33,6 +45,7 @@ export async function startServer(
     async close() {
       await app.close();
       await stopReaper?.();
+      await core.audit.flush();
     },
   };
 }

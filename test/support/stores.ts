@@ -30,7 +30,23 @@ export async function openTestStore(kind: StoreKind): Promise<Db> {
   return openEmbedded({ memory: true, snapshot });
 }
 
-const TABLES = ['outbox', 'reviews', 'item_events', 'attempts', 'items', 'runners', 'api_keys', 'orgs'];
+const TABLES = [
+  'audit_log',
+  'permission_grants',
+  'artifact_chunks',
+  'artifacts',
+  'checkpoints',
+  'outbox',
+  'reviews',
+  'item_events',
+  'attempts',
+  'items',
+  'harness_revisions',
+  'profiles',
+  'runners',
+  'api_keys',
+  'orgs',
+];
 
 /** Empties every table, so each test starts from a migrated, empty store. */
 export async function resetStore(db: Db): Promise<void> {

@@ -1,7 +1,6 @@
 // /api/runners: the review-runner contract. Handlers translate headers and bodies into core calls; the claim,
 // lease and fencing logic lives in the core and is shared with the /v1 facade.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { appendRunnerEvents, claimForRunner, getItemOrThrow, readEvents, recordPhase } from '../../core/items.ts';
@@ -9,6 +8,7 @@ import { logEvents, REVIEW_PHASES, REVIEW_PROFILE, submitReviewResult } from '..
 import { deregisterRunner, findRunner, heartbeat, listOrgRunners, registerRunner } from '../../core/runners.ts';
 import type { WriterIdentity } from '../../core/types.ts';
 import { principalOf } from '../auth.ts';
+import { longPollSignal } from '../long-poll.ts';
 import {
   data,
   errorResponses,
@@ -32,13 +32,6 @@ const writerOf = (headers: { 'x-runner-id'?: string; 'x-runplane-attempt'?: numb
   attempt: headers['x-runplane-attempt'] ?? null,
 });
 const extension = { 'x-runplane-extension': true };
-
-/** Ends a long poll when the client goes away or the server shuts down (only built when the caller waits). */
-function longPollSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
-  const gone = new AbortController();
-  reply.raw.once('close', () => gone.abort());
-  return AbortSignal.any([gone.signal, shutdown]);
-}
 
 export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['runners'];
@@ -137,7 +130,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
   app.get(
     '/api/runners/tasks/pending',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', auditReads: true },
       schema: {
         tags,
         summary: 'Claim pending review tasks (long-poll with wait)',
@@ -159,6 +152,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         waitMs,
         signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
+      if (items.length > 0) request.auditTarget = items.map((item) => item.id).join(',');
       return { data: items.map((item) => presentTask(item)) };
     },
   );

@@ -38,15 +38,7 @@ export async function insertArtifact(q: Queryable, artifact: Omit<Artifact, 'cre
   const rows = await q.query<ArtifactRow>(
     `insert into artifacts (id, org_id, item_id, name, content_type, size, sha256)
      values ($1, $2, $3, $4, $5, $6, $7) returning *`,
-    [
-      artifact.id,
-      artifact.orgId,
-      artifact.itemId,
-      artifact.name,
-      artifact.contentType,
-      artifact.size,
-      artifact.sha256,
-    ],
+    [artifact.id, artifact.orgId, artifact.itemId, artifact.name, artifact.contentType, artifact.size, artifact.sha256],
   );
   return toArtifact(rows[0]!);
 }

@@ -230,6 +230,8 @@ export interface ItemChange {
   failureReason?: string | null;
   started?: boolean;
   finished?: boolean;
+  /** Clears finished_at (a resumed session is unfinished again). */
+  unfinished?: boolean;
   progress?: number;
   /** Merged into the stored metadata (top-level keys). */
   metadata?: Record<string, unknown>;
@@ -249,7 +251,7 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
        error = case when $10 then $11 else error end,
        failure_reason = case when $12 then $13 else failure_reason end,
        started_at = case when $14 and started_at is null then now() else started_at end,
-       finished_at = case when $15 then now() else finished_at end,
+       finished_at = case when $15 then now() when $18 then null else finished_at end,
        progress = coalesce($16, progress),
        metadata = metadata || coalesce($17::jsonb, '{}'::jsonb),
        updated_at = now()
@@ -273,6 +275,7 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
       change.finished ?? false,
       change.progress ?? null,
       change.metadata ? json(change.metadata) : null,
+      change.unfinished ?? false,
     ],
   );
   return toItem(rows[0]!);

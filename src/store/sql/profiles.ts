@@ -171,3 +171,9 @@ export async function getHarness(q: Queryable, id: string): Promise<HarnessRevis
   const rows = await q.query<HarnessRow>('select * from harness_revisions where id = $1', [id]);
   return rows[0] ? toHarness(rows[0]) : null;
 }
+
+export async function getHarnesses(q: Queryable, ids: string[]): Promise<Map<string, HarnessRevision>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<HarnessRow>('select * from harness_revisions where id = any($1::text[])', [ids]);
+  return new Map(rows.map((row) => [row.id, toHarness(row)]));
+}

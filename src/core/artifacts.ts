@@ -1,0 +1,80 @@
+// Session artifacts: produced files, streamed into blob storage with their size and SHA-256.
+import type { Readable } from 'node:stream';
+import { BlobTooLarge } from '../store/blobs.ts';
+import { type Artifact, getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
+import { appendEvents } from '../store/sql/events.ts';
+import { updateItem } from '../store/sql/items.ts';
+import type { Core } from './context.ts';
+import { DomainError, notFound } from './errors.ts';
+import { newId } from './ids.ts';
+import { getItemOrThrow, isRunnerWrite, sessionWrite } from './items.ts';
+import type { WriterIdentity } from './types.ts';
+
+export async function uploadArtifact(
+  core: Core,
+  orgId: string,
+  sessionId: string,
+  upload: { name: string; contentType: string; body: Readable },
+  writer: WriterIdentity,
+): Promise<Artifact> {
+  // Fence (or check) before taking the bytes, so a stale runner's upload is refused without storing anything.
+  await sessionWrite(
+    core,
+    orgId,
+    sessionId,
+    writer,
+    'upload an artifact',
+    async () => {},
+    () => true,
+  );
+  const id = newId('art');
+  try {
+    return await core.blobs.write(id, upload.body, core.config.artifactMaxBytes, async (tx, blob) => {
+      const artifact = await insertArtifact(tx, {
+        id,
+        orgId,
+        itemId: sessionId,
+        name: upload.name,
+        contentType: upload.contentType,
+        size: blob.size,
+        sha256: blob.sha256,
+      });
+      await appendEvents(tx, sessionId, [
+        {
+          type: 'artifact',
+          level: 'info',
+          message: upload.name,
+          data: { artifactId: id, size: blob.size, sha256: blob.sha256 },
+        },
+      ]);
+      if (isRunnerWrite(writer)) await updateItem(tx, sessionId, { lease: 'extend' });
+      return artifact;
+    });
+  } catch (error) {
+    if (error instanceof BlobTooLarge) {
+      throw new DomainError(
+        'too_large',
+        'artifact_too_large',
+        `the artifact is larger than ${error.maxBytes} bytes (RUNPLANE_ARTIFACT_MAX_BYTES)`,
+      );
+    }
+    throw error;
+  }
+}
+
+export async function listSessionArtifacts(core: Core, orgId: string, sessionId: string): Promise<Artifact[]> {
+  await getItemOrThrow(core.db, orgId, sessionId, 'session');
+  return listArtifacts(core.db, sessionId);
+}
+
+export async function openArtifact(
+  core: Core,
+  orgId: string,
+  sessionId: string,
+  artifactId: string,
+): Promise<{ artifact: Artifact; content: Readable }> {
+  await getItemOrThrow(core.db, orgId, sessionId, 'session');
+  const artifact = await getArtifact(core.db, sessionId, artifactId);
+  if (!artifact) throw notFound('artifact', artifactId);
+  return { artifact, content: core.blobs.read(artifactId) };
+}

@@ -1,0 +1,53 @@
+// Permission grants: a session may be handed a token that carries exactly one scope, for that session and org
+// only, until it expires or is revoked. Only a caller holding the scope may grant it.
+import { randomBytes } from 'node:crypto';
+import { type Grant, insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
+import { GRANT_PREFIX, hashApiKey } from './auth.ts';
+import type { Core } from './context.ts';
+import { forbidden, notFound } from './errors.ts';
+import { newId } from './ids.ts';
+import { getItemOrThrow } from './items.ts';
+import type { Principal, Scope } from './types.ts';
+
+export async function createGrant(
+  core: Core,
+  principal: Principal,
+  sessionId: string,
+  request: { scope: Scope; reason: string; ttlSeconds: number; resource: string | null },
+): Promise<{ grant: Grant; token: string }> {
+  if (principal.via === 'grant') throw forbidden('a grant token cannot create further grants');
+  if (!principal.scopes.has(request.scope)) {
+    throw forbidden(`you can grant only scopes you hold; this credential lacks ${request.scope}`);
+  }
+  await getItemOrThrow(core.db, principal.orgId, sessionId, 'session');
+  const token = GRANT_PREFIX + randomBytes(32).toString('base64url');
+  const grant = await insertGrant(core.db, {
+    id: newId('grant'),
+    orgId: principal.orgId,
+    itemId: sessionId,
+    scope: request.scope,
+    reason: request.reason,
+    resource: request.resource,
+    tokenHash: hashApiKey(token),
+    createdBy: principal.actor,
+    ttlSeconds: request.ttlSeconds,
+  });
+  return { grant, token };
+}
+
+export async function listSessionGrants(core: Core, orgId: string, sessionId: string): Promise<Grant[]> {
+  await getItemOrThrow(core.db, orgId, sessionId, 'session');
+  return listGrants(core.db, sessionId);
+}
+
+export async function revokeSessionGrant(
+  core: Core,
+  orgId: string,
+  sessionId: string,
+  grantId: string,
+): Promise<Grant> {
+  await getItemOrThrow(core.db, orgId, sessionId, 'session');
+  const grant = await revokeGrant(core.db, sessionId, grantId);
+  if (!grant) throw notFound('grant', grantId);
+  return grant;
+}

@@ -1,0 +1,107 @@
+// Runner profiles (what an execution environment is) and their harness revisions (the exact harness pinned for it).
+import type { Queryable } from '../store/db.ts';
+import {
+  archiveProfile,
+  deleteProfile,
+  getProfile,
+  type HarnessRevision,
+  insertHarness,
+  insertProfile,
+  listHarnesses,
+  listProfiles,
+  type Profile,
+  type ProfileFields,
+  profileHasSessions,
+  replaceProfile,
+} from '../store/sql/profiles.ts';
+import type { Core } from './context.ts';
+import { conflict, notFound } from './errors.ts';
+import { newId } from './ids.ts';
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+const nameTaken = (name: string) =>
+  conflict('name_taken', `a profile named ${JSON.stringify(name)} already exists in this org; pick another name`);
+
+export async function createProfile(core: Core, orgId: string, fields: ProfileFields): Promise<Profile> {
+  const profile = await insertProfile(core.db, orgId, newId('prof'), fields);
+  if (!profile) throw nameTaken(fields.name);
+  return profile;
+}
+
+export async function findProfile(q: Queryable, orgId: string, id: string): Promise<Profile> {
+  const profile = await getProfile(q, orgId, id);
+  if (!profile) throw notFound('profile', id);
+  return profile;
+}
+
+function refuseBuiltin(profile: Profile, action: string) {
+  if (profile.builtin) throw conflict('builtin_profile', `the built-in profile ${profile.id} cannot be ${action}`);
+}
+
+export async function updateProfile(core: Core, orgId: string, id: string, fields: ProfileFields): Promise<Profile> {
+  refuseBuiltin(await findProfile(core.db, orgId, id), 'changed');
+  try {
+    const profile = await replaceProfile(core.db, orgId, id, fields);
+    if (!profile) throw notFound('profile', id);
+    return profile;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(fields.name);
+    throw error;
+  }
+}
+
+/** Deletes a profile, or archives it when sessions reference it (their history keeps its meaning). */
+export async function removeProfile(
+  core: Core,
+  orgId: string,
+  id: string,
+): Promise<{ profile: Profile; outcome: 'deleted' | 'archived' }> {
+  return core.db.tx(async (tx) => {
+    const profile = await getProfile(tx, orgId, id, true);
+    if (!profile) throw notFound('profile', id);
+    refuseBuiltin(profile, 'deleted');
+    if (await profileHasSessions(tx, orgId, id)) {
+      return { profile: await archiveProfile(tx, orgId, id), outcome: 'archived' };
+    }
+    await deleteProfile(tx, orgId, id);
+    return { profile, outcome: 'deleted' };
+  });
+}
+
+export const listOrgProfiles = (
+  core: Core,
+  orgId: string,
+  options: { after: { createdAt: Date; id: string } | null; limit: number },
+) => listProfiles(core.db, orgId, options);
+
+export async function publishHarness(
+  core: Core,
+  orgId: string,
+  profileId: string,
+  revision: { version: string; imageRef: string },
+): Promise<HarnessRevision> {
+  await findProfile(core.db, orgId, profileId);
+  const created = await insertHarness(core.db, orgId, { id: newId('hrn'), profileId, ...revision });
+  if (!created) {
+    throw conflict(
+      'version_exists',
+      `version ${JSON.stringify(revision.version)} is already published for this profile`,
+    );
+  }
+  return created;
+}
+
+export async function listProfileHarnesses(
+  core: Core,
+  orgId: string,
+  profileId: string,
+  options: { after: { createdAt: Date; id: string } | null; limit: number },
+): Promise<HarnessRevision[]> {
+  await findProfile(core.db, orgId, profileId);
+  return listHarnesses(core.db, orgId, profileId, options);
+}
+
+export async function latestHarness(q: Queryable, orgId: string, profileId: string): Promise<HarnessRevision | null> {
+  return (await listHarnesses(q, orgId, profileId, { after: null, limit: 1 }))[0] ?? null;
+}

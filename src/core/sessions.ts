@@ -1,0 +1,331 @@
+// Governed sessions: the /v1 view of work items. Every function here composes the engine in items.ts (one claim
+// path, one fence, one event log) with what sessions add: profiles, harness pinning, idempotent dispatch,
+// checkpoints with pause/resume, progress and metadata.
+import type { Queryable } from '../store/db.ts';
+import { type Checkpoint, insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
+import { appendEvents, listEvents } from '../store/sql/events.ts';
+import {
+  closeAttempt,
+  findItemByIdempotencyKey,
+  getItem,
+  type ItemFilter,
+  listItems,
+  updateItem,
+} from '../store/sql/items.ts';
+import { getHarnesses, type HarnessRevision } from '../store/sql/profiles.ts';
+import { fingerprint } from './canonical-json.ts';
+import type { Core } from './context.ts';
+import { conflict, DomainError, invalid, notFound } from './errors.ts';
+import {
+  appendRunnerEvents,
+  claimForRunner,
+  claimItemsOrNotFound,
+  finishItem,
+  getItemOrThrow,
+  insertPendingItem,
+  isRunnerWrite,
+  requestCancel,
+  sessionWrite,
+} from './items.ts';
+import { findProfile, latestHarness } from './profiles.ts';
+import { type ItemState, isLeased } from './states.ts';
+import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
+
+export interface SessionSpec {
+  profileId: string;
+  taskId: string;
+  input: unknown;
+  requiredTags?: string[];
+  maxAttempts?: number;
+  leaseTtlSeconds?: number;
+  metadata?: Record<string, unknown>;
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/** Same key and same body → the same session; same key, other body → 409. */
+function replayOrConflict(existing: Item, hash: string): { item: Item; replayed: true } {
+  if (existing.idempotencyHash !== hash) {
+    throw conflict(
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used with a different body; use a new key for a new session',
+      { session_id: existing.id },
+    );
+  }
+  return { item: existing, replayed: true };
+}
+
+export async function dispatchSession(
+  core: Core,
+  orgId: string,
+  spec: SessionSpec,
+  idempotencyKey: string | null,
+): Promise<{ item: Item; replayed: boolean }> {
+  const hash = idempotencyKey ? fingerprint(spec) : null;
+  const attempt = () =>
+    core.db.tx(async (tx) => {
+      if (idempotencyKey) {
+        const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
+        if (existing) return replayOrConflict(existing, hash!);
+      }
+      const profile = await findProfile(tx, orgId, spec.profileId).catch((error: unknown) => {
+        if (error instanceof DomainError && error.kind === 'not_found') {
+          throw invalid('profile_id', `profile_id ${JSON.stringify(spec.profileId)} is not a profile of this org`);
+        }
+        throw error;
+      });
+      if (profile.status === 'archived') {
+        throw conflict('profile_archived', `profile ${profile.id} is archived; dispatch to an active profile`);
+      }
+      const harness = await latestHarness(tx, orgId, profile.id);
+      const item = await insertPendingItem(core, tx, {
+        orgId,
+        profileId: profile.id,
+        taskId: spec.taskId,
+        requiredTags: spec.requiredTags,
+        input: spec.input,
+        maxAttempts: spec.maxAttempts,
+        leaseTtlMs: spec.leaseTtlSeconds === undefined ? undefined : Math.round(spec.leaseTtlSeconds * 1000),
+        harnessRevisionId: harness?.id ?? null,
+        metadata: spec.metadata ?? {},
+        idempotencyKey,
+        idempotencyHash: hash,
+      });
+      return { item, replayed: false };
+    });
+  let outcome: { item: Item; replayed: boolean };
+  try {
+    outcome = await attempt();
+  } catch (error) {
+    // Two dispatches with one new key raced; the loser answers like a replay.
+    if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+    outcome = await attempt();
+  }
+  if (!outcome.replayed) core.wakeups.notify(orgId);
+  return outcome;
+}
+
+export const getSession = (core: Core, orgId: string, id: string) => getItemOrThrow(core.db, orgId, id, 'session');
+
+export const listSessions = (core: Core, orgId: string, filter: ItemFilter) => listItems(core.db, orgId, filter);
+
+/** Atomic pending → dispatched of one session for a runner; a second claim gets 409 naming the state. */
+export async function claimSession(core: Core, orgId: string, itemId: string, runnerId: string): Promise<Item> {
+  const [claimed] = await claimItemsOrNotFound(core, {
+    orgId,
+    runnerId,
+    profileIds: null,
+    limit: 1,
+    itemId,
+    tags: [],
+    requireRegistered: false,
+  });
+  if (claimed) return claimed;
+  const item = await getItemOrThrow(core.db, orgId, itemId, 'session');
+  if (item.state !== 'pending') {
+    throw conflict('illegal_transition', `cannot claim: the session is ${item.state}, not pending`, {
+      state: item.state,
+    });
+  }
+  throw conflict('runner_at_capacity', `runner ${runnerId} already holds as many sessions as its max concurrency`);
+}
+
+export function claimNextSessions(
+  core: Core,
+  request: {
+    orgId: string;
+    runnerId: string;
+    profileIds: string[] | null;
+    tags: string[] | null;
+    limit: number;
+    waitMs: number;
+    signal?: AbortSignal;
+  },
+): Promise<Item[]> {
+  return claimForRunner(core, { ...request, requireRegistered: false });
+}
+
+export interface SessionPatch {
+  state?: 'running' | 'succeeded' | 'failed';
+  progress?: number;
+  metadata?: Record<string, unknown>;
+  result?: unknown;
+  error?: string;
+}
+
+export async function patchSession(
+  core: Core,
+  orgId: string,
+  id: string,
+  patch: SessionPatch,
+  writer: WriterIdentity,
+): Promise<Item> {
+  const also = { progress: patch.progress, metadata: patch.metadata };
+  if (patch.state === 'succeeded' || patch.state === 'failed') {
+    if (patch.state === 'failed' && !patch.error) throw invalid('error', 'error is required when state is failed');
+    const { item } = await finishItem(core, orgId, id, {
+      outcome: patch.state,
+      result: patch.result ?? null,
+      error: patch.error ?? null,
+      writer,
+      fingerprintOf: { state: patch.state, result: patch.result ?? null, error: patch.error ?? null },
+      also,
+    });
+    return item;
+  }
+  const runner = isRunnerWrite(writer);
+  return sessionWrite(core, orgId, id, writer, 'update the session', async (tx, item) => {
+    let state: ItemState | undefined;
+    if (patch.state === 'running' && item.state !== 'running') {
+      if (item.state !== 'dispatched') {
+        throw conflict('illegal_transition', `cannot move the session from ${item.state} to running`, {
+          state: item.state,
+        });
+      }
+      state = 'running';
+      await appendEvents(tx, id, [
+        { type: 'state', level: 'info', message: 'dispatched → running', data: { from: item.state, to: 'running' } },
+      ]);
+    }
+    return updateItem(tx, id, {
+      ...also,
+      state,
+      started: state === 'running',
+      lease: runner ? 'extend' : 'keep',
+      ...(patch.result !== undefined ? { result: { value: patch.result, hash: fingerprint(patch.result) } } : {}),
+    });
+  });
+}
+
+/** Extends the session's lease; the answer tells the runner whether to stop. */
+export function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
+  return sessionWrite(
+    core,
+    orgId,
+    id,
+    writer,
+    'heartbeat',
+    (tx) => updateItem(tx, id, { lease: 'extend' }),
+    (item) => isLeased(item.state),
+  );
+}
+
+/**
+ * Stores a checkpoint; with `pause`, also moves the session to paused and frees its runner slot (the attempt ends).
+ */
+export async function checkpointSession(
+  core: Core,
+  orgId: string,
+  id: string,
+  request: { data?: unknown; pause: boolean },
+  writer: WriterIdentity,
+): Promise<{ item: Item; checkpoint: Checkpoint | null }> {
+  return sessionWrite(core, orgId, id, writer, request.pause ? 'pause' : 'checkpoint', async (tx, item) => {
+    const checkpoint = request.data === undefined ? null : await insertCheckpoint(tx, id, request.data);
+    const events: NewEvent[] = [];
+    if (checkpoint) {
+      events.push({
+        type: 'checkpoint',
+        level: 'info',
+        message: `checkpoint ${checkpoint.seq}`,
+        data: { seq: checkpoint.seq },
+      });
+    }
+    if (!request.pause) {
+      await appendEvents(tx, id, events);
+      return { item: await updateItem(tx, id, { lease: isRunnerWrite(writer) ? 'extend' : 'keep' }), checkpoint };
+    }
+    if (item.state !== 'dispatched' && item.state !== 'running') {
+      throw conflict('illegal_transition', `cannot pause: the session is ${item.state}`, { state: item.state });
+    }
+    events.push({
+      type: 'state',
+      level: 'info',
+      message: `${item.state} → paused`,
+      data: { from: item.state, to: 'paused', attempt: item.attempt },
+    });
+    await appendEvents(tx, id, events);
+    await closeAttempt(tx, id, item.attempt, 'paused');
+    return { item: await updateItem(tx, id, { state: 'paused', lease: 'clear', clearRunner: true }), checkpoint };
+  });
+}
+
+/** paused (or failed with a checkpoint) → pending: the next claimer receives the latest checkpoint. */
+export async function resumeSession(core: Core, orgId: string, id: string): Promise<Item> {
+  const item = await sessionWrite(
+    core,
+    orgId,
+    id,
+    {},
+    'resume',
+    async (tx, current) => {
+      await appendEvents(tx, id, [
+        {
+          type: 'state',
+          level: 'info',
+          message: `${current.state} → pending`,
+          data: { from: current.state, to: 'pending', reason: 'resumed' },
+        },
+      ]);
+      return updateItem(tx, id, {
+        state: 'pending',
+        lease: 'clear',
+        clearRunner: true,
+        error: null,
+        failureReason: null,
+        unfinished: true,
+      });
+    },
+    (current) => current.state === 'paused' || (current.state === 'failed' && current.lastCheckpointSeq > 0),
+  );
+  core.wakeups.notify(orgId);
+  return item;
+}
+
+export const cancelSession = (core: Core, orgId: string, id: string) => requestCancel(core, orgId, id, 'session');
+
+/** Events from a runner are fenced and extend its lease; an operator's are accepted in any state. */
+export async function appendSessionEvents(
+  core: Core,
+  orgId: string,
+  id: string,
+  events: NewEvent[],
+  writer: WriterIdentity,
+): Promise<ItemEvent[]> {
+  if (isRunnerWrite(writer)) return (await appendRunnerEvents(core, orgId, id, events, writer)).events;
+  return sessionWrite(
+    core,
+    orgId,
+    id,
+    writer,
+    'append events',
+    (tx) => appendEvents(tx, id, events),
+    () => true,
+  );
+}
+
+export async function readSessionEvents(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  options: { after: number; limit: number; type?: string | null },
+): Promise<ItemEvent[]> {
+  if (!(await getItem(q, orgId, id))) throw notFound('session', id);
+  return listEvents(q, id, options);
+}
+
+/** What a session answer carries besides the item: its pinned harness revision and its latest checkpoint. */
+export interface SessionContext {
+  harnesses: Map<string, HarnessRevision>;
+  checkpoints: Map<string, Checkpoint>;
+}
+
+export async function sessionContext(q: Queryable, items: Item[]): Promise<SessionContext> {
+  const harnessIds = [...new Set(items.map((item) => item.harnessRevisionId).filter((id): id is string => !!id))];
+  const withCheckpoints = items.filter((item) => item.lastCheckpointSeq > 0).map((item) => item.id);
+  const [harnesses, checkpoints] = await Promise.all([
+    getHarnesses(q, harnessIds),
+    latestCheckpoints(q, withCheckpoints),
+  ]);
+  return { harnesses, checkpoints };
+}

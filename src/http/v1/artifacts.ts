@@ -1,0 +1,86 @@
+// Session artifacts. Uploads are raw bodies of any content type, streamed into blob storage: this plugin takes
+// every body as a stream (encapsulated, so other routes keep their JSON-only parsing).
+
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { listSessionArtifacts, openArtifact, uploadArtifact } from '../../core/artifacts.ts';
+import type { Core } from '../../core/context.ts';
+import { principalOf } from '../auth.ts';
+import { ArtifactSchema, errorResponses, Id, IdParams, presentArtifact } from './schemas.ts';
+import { WriterHeaders, writerOf } from './sessions.ts';
+
+export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
+  const tags = ['artifacts'];
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.post(
+    '/v1/runners/sessions/:id/artifacts',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Upload an artifact: the raw body with its Content-Type, streamed (≤ RUNPLANE_ARTIFACT_MAX_BYTES)',
+        params: IdParams,
+        headers: WriterHeaders,
+        querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: 512 }) }),
+        response: { 201: ArtifactSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Readable | undefined;
+      const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+      const artifact = await uploadArtifact(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
+        { name: request.query.name, contentType, body: body ?? Readable.from([]) },
+        writerOf(request),
+      );
+      request.auditTarget = `${request.params.id}/${artifact.id}`;
+      return reply.status(201).send(presentArtifact(artifact));
+    },
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id/artifacts',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(ArtifactSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      items: (await listSessionArtifacts(core, principalOf(request).orgId, request.params.id)).map(presentArtifact),
+    }),
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id/artifacts/:artifact_id/content',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary: 'Download an artifact with its stored content type',
+        params: Type.Object({ id: Id, artifact_id: Id }),
+      },
+    },
+    async (request, reply) => {
+      const { artifact, content } = await openArtifact(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
+        request.params.artifact_id,
+      );
+      return reply
+        .header('content-type', artifact.contentType)
+        .header('content-length', String(artifact.size))
+        .header('etag', `"${artifact.sha256}"`)
+        .header('content-disposition', `attachment; filename="${artifact.name.replace(/["\\\r\n]/g, '_')}"`)
+        .send(content);
+    },
+  );
+};

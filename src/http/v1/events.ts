@@ -1,0 +1,126 @@
+// Session events: batches in, pages out, and a live Server-Sent Events stream that resumes from Last-Event-ID.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Core } from '../../core/context.ts';
+import { appendSessionEvents, getSession, readSessionEvents } from '../../core/sessions.ts';
+import { isTerminal } from '../../core/states.ts';
+import { principalOf } from '../auth.ts';
+import { EventSchema, errorResponses, IdParams, NewEventSchema, presentEvent } from './schemas.ts';
+import { WriterHeaders, writerOf } from './sessions.ts';
+
+/** How often an open stream looks for new events (they may come from any server instance). */
+const STREAM_POLL_MS = 250;
+const STREAM_BATCH = 500;
+/** A comment line now and then keeps proxies from closing a quiet stream. */
+const KEEPALIVE_MS = 15_000;
+
+export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
+  const tags = ['events'];
+
+  app.post(
+    '/v1/runners/sessions/:id/events',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Append a batch of 1–500 events; the server assigns seq and received_at',
+        params: IdParams,
+        headers: WriterHeaders,
+        body: Type.Array(NewEventSchema, { minItems: 1, maxItems: 500 }),
+        response: { 200: Type.Object({ items: Type.Array(EventSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const stored = await appendSessionEvents(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
+        request.body.map((event) => ({ ...event, ts: event.ts ?? undefined })),
+        writerOf(request),
+      );
+      return { items: stored.map(presentEvent) };
+    },
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id/events',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        params: IdParams,
+        querystring: Type.Object({
+          after: Type.Integer({ minimum: 0, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+          type: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(EventSchema), next_after: Type.Integer() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { after, limit, type } = request.query;
+      const events = await readSessionEvents(core.db, principalOf(request).orgId, request.params.id, {
+        after,
+        limit,
+        type: type ?? null,
+      });
+      return { items: events.map(presentEvent), next_after: events.at(-1)?.seq ?? after };
+    },
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id/events/stream',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary:
+          'Live events as Server-Sent Events (id: seq); resume with Last-Event-ID; ends after the terminal state',
+        params: IdParams,
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
+        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
+        'x-runplane-extension': true,
+      },
+    },
+    async (request, reply) => {
+      const orgId = principalOf(request).orgId;
+      const id = request.params.id;
+      await getSession(core, orgId, id);
+      let after = request.headers['last-event-id'] ?? request.query.after ?? 0;
+      const stream = reply.raw;
+      let open = true;
+      stream.on('close', () => {
+        open = false;
+      });
+      reply.hijack();
+      stream.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
+      let lastWrite = Date.now();
+      while (open && !app.shutdownSignal.aborted) {
+        const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
+        for (const event of events) {
+          stream.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+          after = event.seq;
+          lastWrite = Date.now();
+        }
+        if (events.length === STREAM_BATCH) continue;
+        // The terminal state change is the last event written for a finished session: once it has been sent, end.
+        const session = await getSession(core, orgId, id);
+        if (isTerminal(session.state) && after >= session.lastEventSeq) break;
+        if (Date.now() - lastWrite > KEEPALIVE_MS) {
+          stream.write(': keepalive\n\n');
+          lastWrite = Date.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+      }
+      stream.end();
+    },
+  );
+};

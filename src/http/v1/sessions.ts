@@ -1,0 +1,313 @@
+// /v1/runners/sessions: dispatch, read, claim, update, heartbeat, checkpoint, resume, cancel. Handlers translate
+// snake_case into core calls; the claim, fence and event log are the engine's, shared with /api/runners.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Core } from '../../core/context.ts';
+import { invalid } from '../../core/errors.ts';
+import {
+  cancelSession,
+  checkpointSession,
+  claimNextSessions,
+  claimSession,
+  dispatchSession,
+  getSession,
+  heartbeatSession,
+  listSessions,
+  patchSession,
+  resumeSession,
+  sessionContext,
+} from '../../core/sessions.ts';
+import { ITEM_STATES } from '../../core/states.ts';
+import type { Item, WriterIdentity } from '../../core/types.ts';
+import { principalOf } from '../auth.ts';
+import { longPollSignal } from '../long-poll.ts';
+import {
+  AnyJson,
+  DispatchBody,
+  decodeCursor,
+  errorResponses,
+  Id,
+  IdParams,
+  ListOf,
+  MAX_INPUT_BYTES,
+  Page,
+  PatchBody,
+  page,
+  presentSession,
+  RunnerIdSchema,
+  SessionSchema,
+  Tag,
+} from './schemas.ts';
+
+export const WriterHeaders = Type.Object({
+  'x-runplane-attempt': Type.Optional(
+    Type.Integer({ minimum: 1, description: 'The attempt the runner was given; fences runner writes' }),
+  ),
+  'x-runner-id': Type.Optional(RunnerIdSchema),
+});
+
+/** A runner identifies its writes with the attempt it was given; without it the write is an operator's. */
+export function writerOf(request: FastifyRequest): WriterIdentity {
+  const headers = request.headers as { 'x-runplane-attempt'?: number; 'x-runner-id'?: string };
+  return { attempt: headers['x-runplane-attempt'] ?? null, runnerId: headers['x-runner-id'] ?? null };
+}
+
+const ListQuery = Type.Object({
+  ...Page,
+  state: Type.Optional(Type.String({ description: `Comma-separated: ${ITEM_STATES.join(', ')}` })),
+  profile_id: Type.Optional(Id),
+  task_id: Type.Optional(Type.String({ maxLength: 256 })),
+  created_after: Type.Optional(Type.String({ format: 'date-time' })),
+  created_before: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+function parseStates(value: string | undefined): string[] | null {
+  if (!value) return null;
+  const states = value.split(',').map((state) => state.trim());
+  for (const state of states) {
+    if (!(ITEM_STATES as readonly string[]).includes(state)) {
+      throw invalid('state', `state "${state}" is not one of ${ITEM_STATES.join(', ')}`);
+    }
+  }
+  return states;
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
+  const tags = ['sessions'];
+  const present = async (items: Item[]) => {
+    const context = await sessionContext(core.db, items);
+    return items.map((item) => presentSession(item, context));
+  };
+  const presentOne = async (item: Item) => (await present([item]))[0]!;
+
+  app.post(
+    '/v1/runners/sessions',
+    {
+      config: { scope: 'runners:dispatch' },
+      schema: {
+        tags,
+        summary: 'Dispatch a session (Idempotency-Key supported)',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        body: DispatchBody,
+        response: { 200: SessionSchema, 201: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (Buffer.byteLength(JSON.stringify(body.input ?? null)) > MAX_INPUT_BYTES) {
+        throw invalid('input', `input is larger than ${MAX_INPUT_BYTES} bytes; store large data as an artifact`);
+      }
+      const { item, replayed } = await dispatchSession(
+        core,
+        principalOf(request).orgId,
+        {
+          profileId: body.profile_id,
+          taskId: body.task_id,
+          input: body.input ?? null,
+          requiredTags: body.required_tags,
+          maxAttempts: body.max_attempts,
+          leaseTtlSeconds: body.lease_ttl_seconds,
+          metadata: body.metadata,
+        },
+        request.headers['idempotency-key'] ?? null,
+      );
+      request.auditTarget = item.id;
+      return reply.status(replayed ? 200 : 201).send(await presentOne(item));
+    },
+  );
+
+  app.get(
+    '/v1/runners/sessions',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary: 'Sessions, newest first',
+        querystring: ListQuery,
+        response: { 200: ListOf(SessionSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const items = await listSessions(core, principalOf(request).orgId, {
+        states: parseStates(query.state),
+        profileId: query.profile_id ?? null,
+        taskId: query.task_id ?? null,
+        createdAfter: query.created_after ? new Date(query.created_after) : null,
+        createdBefore: query.created_before ? new Date(query.created_before) : null,
+        after: decodeCursor(query.cursor),
+        limit: query.limit,
+      });
+      const context = await sessionContext(core.db, items);
+      return page(items, query.limit, (item) => presentSession(item, context));
+    },
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id',
+    {
+      config: { scope: 'runners:read' },
+      schema: { tags, params: IdParams, response: { 200: SessionSchema, ...errorResponses } },
+    },
+    async (request) => presentOne(await getSession(core, principalOf(request).orgId, request.params.id)),
+  );
+
+  app.post(
+    '/v1/runners/sessions/claim',
+    {
+      config: { scope: 'runners:write', auditReads: true },
+      schema: {
+        tags,
+        summary: 'Claim the next pending sessions (long-poll with wait_seconds)',
+        body: Type.Object({
+          runner_id: RunnerIdSchema,
+          profile_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 50 })),
+          tags: Type.Optional(Type.Array(Tag, { maxItems: 32 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 1 })),
+          wait_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 0 })),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const waitMs = (body.wait_seconds ?? 0) * 1000;
+      const items = await claimNextSessions(core, {
+        orgId: principalOf(request).orgId,
+        runnerId: body.runner_id,
+        profileIds: body.profile_ids ?? null,
+        tags: body.tags ?? null,
+        limit: body.limit ?? 1,
+        waitMs,
+        signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
+      });
+      // A claim is a mutation even though nothing is created: audit it under the sessions it took.
+      if (items.length > 0) request.auditTarget = items.map((item) => item.id).join(',');
+      return { items: await present(items) };
+    },
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/claim',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Claim one pending session by id (atomic pending → dispatched)',
+        params: IdParams,
+        body: Type.Object({ runner_id: RunnerIdSchema }),
+        response: { 200: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      presentOne(await claimSession(core, principalOf(request).orgId, request.params.id, request.body.runner_id)),
+  );
+
+  app.patch(
+    '/v1/runners/sessions/:id',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Partial update: state, progress, metadata (merged), result',
+        params: IdParams,
+        headers: WriterHeaders,
+        body: PatchBody,
+        response: { 200: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      presentOne(
+        await patchSession(core, principalOf(request).orgId, request.params.id, request.body, writerOf(request)),
+      ),
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/heartbeat',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        params: IdParams,
+        headers: WriterHeaders,
+        response: {
+          200: Type.Object({
+            lease_expires_at: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' }),
+            cancel_requested: Type.Boolean(),
+            state: Type.String(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const item = await heartbeatSession(core, principalOf(request).orgId, request.params.id, writerOf(request));
+      return {
+        lease_expires_at: item.leaseExpiresAt?.toISOString() ?? null,
+        cancel_requested: item.state === 'cancel_requested',
+        state: item.state,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/checkpoint',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Store a checkpoint; with pause, also pause the session and free its runner slot',
+        params: IdParams,
+        headers: WriterHeaders,
+        // The checkpoint itself may be up to 1 MiB; the JSON envelope around it needs a little more.
+        body: Type.Object({ data: Type.Optional(AnyJson), pause: Type.Optional(Type.Boolean()) }, { minProperties: 1 }),
+        response: {
+          200: Type.Object({
+            seq: Type.Unsafe<number | null>({ type: ['integer', 'null'] }),
+            session: SessionSchema,
+          }),
+          ...errorResponses,
+        },
+      },
+      bodyLimit: 1024 * 1024 + 64 * 1024,
+    },
+    async (request) => {
+      const { data, pause } = request.body;
+      if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > 1024 * 1024) {
+        throw invalid('data', 'checkpoint data is larger than 1 MiB; store large state as an artifact');
+      }
+      const { item, checkpoint } = await checkpointSession(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
+        { data, pause: pause ?? false },
+        writerOf(request),
+      );
+      return { seq: checkpoint?.seq ?? null, session: await presentOne(item) };
+    },
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/resume',
+    {
+      config: { scope: 'runners:write' },
+      schema: { tags, params: IdParams, response: { 200: SessionSchema, ...errorResponses } },
+    },
+    async (request) => presentOne(await resumeSession(core, principalOf(request).orgId, request.params.id)),
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/cancel',
+    {
+      config: { scope: 'runners:write' },
+      schema: {
+        tags,
+        summary: 'Cancel: at once when pending or paused, via the runner (cancel_requested) when it runs',
+        params: IdParams,
+        response: { 200: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request) => presentOne(await cancelSession(core, principalOf(request).orgId, request.params.id)),
+  );
+};

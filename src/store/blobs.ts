@@ -1,0 +1,133 @@
+// Artifact bytes behind one interface. PostgreSQL keeps them in artifact_chunks (every instance sees them); the
+// embedded store keeps files under the data directory. Both stream: an upload is never held whole in memory.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Db, Queryable } from './db.ts';
+import { insertChunk, readChunk } from './sql/artifacts.ts';
+
+export class BlobTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`larger than ${maxBytes} bytes`);
+  }
+}
+
+export interface StoredBlob {
+  size: number;
+  sha256: string;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `source` into the blob `id`, refusing past `maxBytes`, then runs `commit` (the metadata row) so both land
+   * together or neither does.
+   */
+  write<T>(
+    id: string,
+    source: Readable,
+    maxBytes: number,
+    commit: (tx: Queryable, blob: StoredBlob) => Promise<T>,
+  ): Promise<T>;
+  read(id: string): Readable;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Counts and hashes what passes, and stops past the limit. */
+async function* measured(
+  source: AsyncIterable<Buffer>,
+  maxBytes: number,
+  into: StoredBlob & { hash: ReturnType<typeof createHash> },
+) {
+  for await (const chunk of source) {
+    into.size += chunk.length;
+    if (into.size > maxBytes) throw new BlobTooLarge(maxBytes);
+    into.hash.update(chunk);
+    yield chunk;
+  }
+}
+
+export class PostgresBlobStore implements BlobStore {
+  constructor(private readonly db: Db) {}
+
+  async write<T>(
+    id: string,
+    source: Readable,
+    maxBytes: number,
+    commit: (tx: Queryable, blob: StoredBlob) => Promise<T>,
+  ) {
+    const state = { size: 0, sha256: '', hash: createHash('sha256') };
+    // One transaction: chunks and the artifact row commit together, a failed upload leaves nothing behind.
+    return this.db.tx(async (tx) => {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let seq = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        await insertChunk(tx, id, seq++, Buffer.concat(pending, pendingBytes));
+        pending = [];
+        pendingBytes = 0;
+      };
+      for await (const chunk of measured(source, maxBytes, state)) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= CHUNK_BYTES) await flush();
+      }
+      await flush();
+      return commit(tx, { size: state.size, sha256: state.hash.digest('hex') });
+    });
+  }
+
+  read(id: string): Readable {
+    const db = this.db;
+    return Readable.from(
+      (async function* () {
+        for (let seq = 0; ; seq++) {
+          const chunk = await readChunk(db, id, seq);
+          if (!chunk) return;
+          yield chunk;
+        }
+      })(),
+    );
+  }
+}
+
+export class FileBlobStore implements BlobStore {
+  constructor(
+    private readonly db: Db,
+    private readonly dir: string,
+  ) {}
+
+  private file(id: string) {
+    return path.join(this.dir, id);
+  }
+
+  async write<T>(
+    id: string,
+    source: Readable,
+    maxBytes: number,
+    commit: (tx: Queryable, blob: StoredBlob) => Promise<T>,
+  ) {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const state = { size: 0, sha256: '', hash: createHash('sha256') };
+    const partial = `${this.file(id)}.part`;
+    try {
+      await pipeline(measured(source, maxBytes, state), fs.createWriteStream(partial));
+      const blob = { size: state.size, sha256: state.hash.digest('hex') };
+      // The row commits first and then the file is renamed into place; a crash in between leaves a .part file
+      // and a row whose download fails, never a row pointing at partial bytes.
+      const result = await this.db.tx((tx) => commit(tx, blob));
+      await fs.promises.rename(partial, this.file(id));
+      return result;
+    } catch (error) {
+      await fs.promises.rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  read(id: string): Readable {
+    return fs.createReadStream(this.file(id));
+  }
+}
