@@ -69,11 +69,8 @@ export async function removeProfile(
   });
 }
 
-export const listOrgProfiles = (
-  core: Core,
-  orgId: string,
-  options: { after: { createdAt: Date; id: string } | null; limit: number },
-) => listProfiles(core.db, orgId, options);
+export const listOrgProfiles = (core: Core, orgId: string, options: { after: string | null; limit: number }) =>
+  listProfiles(core.db, orgId, options);
 
 export async function publishHarness(
   core: Core,
@@ -96,7 +93,7 @@ export async function listProfileHarnesses(
   core: Core,
   orgId: string,
   profileId: string,
-  options: { after: { createdAt: Date; id: string } | null; limit: number },
+  options: { after: string | null; limit: number },
 ): Promise<HarnessRevision[]> {
   await findProfile(core.db, orgId, profileId);
   return listHarnesses(core.db, orgId, profileId, options);

@@ -125,12 +125,12 @@ export interface ItemFilter {
   taskId: string | null;
   createdAfter: Date | null;
   createdBefore: Date | null;
-  /** Keyset cursor: the (created_at, id) of the last item of the previous page. */
-  after: { createdAt: Date; id: string } | null;
+  /** Keyset cursor: the id of the last item of the previous page. */
+  after: string | null;
   limit: number;
 }
 
-/** Newest first, keyset-paginated. */
+/** Newest first, keyset-paginated. Time filters compare at millisecond precision, the precision clients see. */
 export async function listItems(q: Queryable, orgId: string, filter: ItemFilter): Promise<Item[]> {
   const rows = await q.query<ItemRow>(
     `select * from items
@@ -138,11 +138,11 @@ export async function listItems(q: Queryable, orgId: string, filter: ItemFilter)
        and ($2::text[] is null or state = any($2::text[]))
        and ($3::text is null or profile_id = $3)
        and ($4::text is null or task_id = $4)
-       and ($5::timestamptz is null or created_at > $5)
-       and ($6::timestamptz is null or created_at < $6)
-       and ($7::timestamptz is null or (created_at, id) < ($7, $8))
+       and ($5::timestamptz is null or date_trunc('milliseconds', created_at) > $5)
+       and ($6::timestamptz is null or date_trunc('milliseconds', created_at) < $6)
+       and ($7::text is null or (created_at, id) < (select c.created_at, c.id from items c where c.org_id = $1 and c.id = $7))
      order by created_at desc, id desc
-     limit $9`,
+     limit $8`,
     [
       orgId,
       filter.states,
@@ -150,8 +150,7 @@ export async function listItems(q: Queryable, orgId: string, filter: ItemFilter)
       filter.taskId,
       filter.createdAfter,
       filter.createdBefore,
-      filter.after?.createdAt ?? null,
-      filter.after?.id ?? null,
+      filter.after,
       filter.limit,
     ],
   );

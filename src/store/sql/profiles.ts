@@ -106,16 +106,17 @@ export async function getProfile(q: Queryable, orgId: string, id: string, lock =
   return rows[0] ? toProfile(rows[0]) : null;
 }
 
-/** Oldest first, keyset-paginated by id order of creation. */
+/** Oldest first; `after` is the id of the last profile of the previous page. */
 export async function listProfiles(
   q: Queryable,
   orgId: string,
-  options: { after: { createdAt: Date; id: string } | null; limit: number },
+  options: { after: string | null; limit: number },
 ): Promise<Profile[]> {
   const rows = await q.query<ProfileRow>(
-    `select * from profiles where org_id = $1 and ($2::timestamptz is null or (created_at, id) > ($2, $3))
-     order by created_at, id limit $4`,
-    [orgId, options.after?.createdAt ?? null, options.after?.id ?? null, options.limit],
+    `select * from profiles where org_id = $1
+       and ($2::text is null or (created_at, id) > (select c.created_at, c.id from profiles c where c.org_id = $1 and c.id = $2))
+     order by created_at, id limit $3`,
+    [orgId, options.after, options.limit],
   );
   return rows.map(toProfile);
 }
@@ -151,18 +152,18 @@ export async function insertHarness(
   return rows[0] ? toHarness(rows[0]) : null;
 }
 
-/** Newest first. */
+/** Newest first; `after` is the id of the last revision of the previous page. */
 export async function listHarnesses(
   q: Queryable,
   orgId: string,
   profileId: string,
-  options: { after: { createdAt: Date; id: string } | null; limit: number },
+  options: { after: string | null; limit: number },
 ): Promise<HarnessRevision[]> {
   const rows = await q.query<HarnessRow>(
     `select * from harness_revisions where org_id = $1 and profile_id = $2
-       and ($3::timestamptz is null or (created_at, id) < ($3, $4))
-     order by created_at desc, id desc limit $5`,
-    [orgId, profileId, options.after?.createdAt ?? null, options.after?.id ?? null, options.limit],
+       and ($3::text is null or (created_at, id) < (select c.created_at, c.id from harness_revisions c where c.id = $3))
+     order by created_at desc, id desc limit $4`,
+    [orgId, profileId, options.after, options.limit],
   );
   return rows.map(toHarness);
 }
