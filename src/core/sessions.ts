@@ -15,7 +15,7 @@ import {
 import { getHarnesses, type HarnessRevision } from '../store/sql/profiles.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
-import { conflict, DomainError, invalid, notFound } from './errors.ts';
+import { conflict, invalid, notFound } from './errors.ts';
 import {
   appendRunnerEvents,
   claimForRunner,
@@ -68,12 +68,8 @@ export async function dispatchSession(
         const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
         if (existing) return replayOrConflict(existing, hash!);
       }
-      const profile = await findProfile(tx, orgId, spec.profileId).catch((error: unknown) => {
-        if (error instanceof DomainError && error.kind === 'not_found') {
-          throw invalid('profile_id', `profile_id ${JSON.stringify(spec.profileId)} is not a profile of this org`);
-        }
-        throw error;
-      });
+      // An unknown profile (or another org's) is a 404 like any other id the caller cannot see.
+      const profile = await findProfile(tx, orgId, spec.profileId);
       if (profile.status === 'archived') {
         throw conflict('profile_archived', `profile ${profile.id} is archived; dispatch to an active profile`);
       }

@@ -193,13 +193,17 @@ describe.each(STORE_KINDS)('/v1/runners on the %s store', (kind) => {
       [{ max_attempts: 0 }, 'max_attempts'],
       [{ lease_ttl_seconds: 'soon' }, 'lease_ttl_seconds'],
       [{ required_tags: 'gpu' }, 'required_tags'],
-      [{ profile_id: 'prof_missing' }, 'profile_id'],
     ])('refuses an invalid dispatch naming %s (case %#) and creates nothing', async (overrides, field) => {
       const p = await profile();
       const reply = await api.post('/v1/runners/sessions', { profile_id: p.id, task_id: 't', input: {}, ...overrides });
       expect(reply.status).toBe(400);
       expect(reply.body.error.field).toBe(field);
       expect((await api.get('/v1/runners/sessions')).body.items).toEqual([]);
+    });
+
+    it('dispatch to an unknown profile answers 404', async () => {
+      const reply = await api.post('/v1/runners/sessions', { profile_id: 'prof_missing', task_id: 't', input: {} });
+      expect(reply.status).toBe(404);
     });
 
     it('lists with filters and a cursor', async () => {
