@@ -37,7 +37,15 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
         request.params.id,
         { name: request.query.name, contentType, body: body ?? Readable.from([]) },
         writerOf(request),
-      );
+      ).catch((error: unknown) => {
+        // Refused before the body was read to its end (too large, stale attempt): discard the rest so a client that
+        // finishes sending before it reads (as fetch does) gets the answer, then close the connection.
+        if (!request.raw.complete) {
+          reply.header('connection', 'close');
+          request.raw.resume();
+        }
+        throw error;
+      });
       request.auditTarget = `${request.params.id}/${artifact.id}`;
       return reply.status(201).send(presentArtifact(artifact));
     },
