@@ -16,15 +16,15 @@ export async function uploadArtifact(
   sessionId: string,
   upload: { name: string; contentType: string; body: Readable },
   writer: WriterIdentity,
-): Promise<Artifact> {
+): Promise<{ artifact: Artifact; cancelRequested: boolean }> {
   // Fence (or check) before taking the bytes, so a stale runner's upload is refused without storing anything.
-  await sessionWrite(
+  const state = await sessionWrite(
     core,
     orgId,
     sessionId,
     writer,
     'upload an artifact',
-    async () => {},
+    async (_tx, item) => item.state,
     () => true,
   );
   const id = newId('art');
@@ -48,7 +48,7 @@ export async function uploadArtifact(
         },
       ]);
       if (isRunnerWrite(writer)) await updateItem(tx, sessionId, { lease: 'extend' });
-      return artifact;
+      return { artifact, cancelRequested: state === 'cancel_requested' };
     });
   } catch (error) {
     if (error instanceof BlobTooLarge) {

@@ -280,22 +280,31 @@ export async function resumeSession(core: Core, orgId: string, id: string): Prom
 
 export const cancelSession = (core: Core, orgId: string, id: string) => requestCancel(core, orgId, id, 'session');
 
-/** Events from a runner are fenced and extend its lease; an operator's are accepted in any state. */
+/**
+ * Events from a runner are fenced and extend its lease; an operator's are accepted in any state. The answer says
+ * whether cancellation was requested, so a runner learns it from every write.
+ */
 export async function appendSessionEvents(
   core: Core,
   orgId: string,
   id: string,
   events: NewEvent[],
   writer: WriterIdentity,
-): Promise<ItemEvent[]> {
-  if (isRunnerWrite(writer)) return (await appendRunnerEvents(core, orgId, id, events, writer)).events;
+): Promise<{ events: ItemEvent[]; cancelRequested: boolean }> {
+  if (isRunnerWrite(writer)) {
+    const { item, events: stored } = await appendRunnerEvents(core, orgId, id, events, writer);
+    return { events: stored, cancelRequested: item.state === 'cancel_requested' };
+  }
   return sessionWrite(
     core,
     orgId,
     id,
     writer,
     'append events',
-    (tx) => appendEvents(tx, id, events),
+    async (tx, item) => ({
+      events: await appendEvents(tx, id, events),
+      cancelRequested: item.state === 'cancel_requested',
+    }),
     () => true,
   );
 }

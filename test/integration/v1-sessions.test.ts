@@ -348,6 +348,12 @@ describe.each(STORE_KINDS)('/v1/runners on the %s store', (kind) => {
       expect(cancelled.body).toMatchObject({ state: 'cancel_requested', cancel_requested: true });
       const told = await api.post(`/v1/runners/sessions/${s.id}/heartbeat`, undefined, asRunner(1));
       expect(told.body.cancel_requested).toBe(true);
+      const events = await api.post(
+        `/v1/runners/sessions/${s.id}/events`,
+        [{ type: 'step', level: 'info', message: 'x' }],
+        asRunner(1),
+      );
+      expect(events.body.cancel_requested).toBe(true);
       const report = await api.call(
         'PATCH',
         `/v1/runners/sessions/${s.id}`,

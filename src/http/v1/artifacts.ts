@@ -25,13 +25,21 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
         params: IdParams,
         headers: WriterHeaders,
         querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: 512 }) }),
-        response: { 201: ArtifactSchema, ...errorResponses },
+        response: {
+          201: Type.Intersect([
+            ArtifactSchema,
+            Type.Object({
+              cancel_requested: Type.Boolean({ description: 'Extension: the session was asked to stop' }),
+            }),
+          ]),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
       const body = request.body as Readable | undefined;
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-      const artifact = await uploadArtifact(
+      const { artifact, cancelRequested } = await uploadArtifact(
         core,
         principalOf(request).orgId,
         request.params.id,
@@ -47,7 +55,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
         throw error;
       });
       request.auditTarget = `${request.params.id}/${artifact.id}`;
-      return reply.status(201).send(presentArtifact(artifact));
+      return reply.status(201).send({ ...presentArtifact(artifact), cancel_requested: cancelRequested });
     },
   );
 

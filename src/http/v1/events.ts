@@ -27,18 +27,24 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         params: IdParams,
         headers: WriterHeaders,
         body: Type.Array(NewEventSchema, { minItems: 1, maxItems: 500 }),
-        response: { 200: Type.Object({ items: Type.Array(EventSchema) }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            items: Type.Array(EventSchema),
+            cancel_requested: Type.Boolean({ description: 'Extension: the session was asked to stop' }),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
-      const stored = await appendSessionEvents(
+      const { events: stored, cancelRequested } = await appendSessionEvents(
         core,
         principalOf(request).orgId,
         request.params.id,
         request.body.map((event) => ({ ...event, ts: event.ts ?? undefined })),
         writerOf(request),
       );
-      return { items: stored.map(presentEvent) };
+      return { items: stored.map(presentEvent), cancel_requested: cancelRequested };
     },
   );
 
