@@ -30,6 +30,27 @@ export interface Config {
   authCacheMs: number;
   /** Largest artifact upload accepted (streamed, never buffered whole). */
   artifactMaxBytes: number;
+  /** Where review results are posted. A forge is used when the review names a pull request on it. */
+  delivery: {
+    githubApiUrl: string;
+    githubToken: string | null;
+    gitlabApiUrl: string;
+    gitlabToken: string | null;
+    /** Generic webhook: every finished review is POSTed here, signed with HMAC-SHA256 of the body. */
+    webhookUrl: string | null;
+    webhookSecret: string | null;
+    /** Attempts per destination before the delivery is marked failed. */
+    maxAttempts: number;
+  };
+  /** GitHub webhook intake (POST /api/webhooks/github). */
+  githubWebhook: {
+    secret: string | null;
+    /** Org (slug) the reviews of incoming pull requests belong to. */
+    org: string | null;
+    /** aiConfig given to reviews created from webhooks. */
+    aiProvider: string;
+    aiModel: string;
+  };
   logLevel: string;
 }
 
@@ -129,8 +150,41 @@ export function loadConfig(env: Env = process.env): Config {
       (n) => Number.isInteger(n) && n >= 1,
       'a whole number of bytes',
     ),
+    delivery: {
+      githubApiUrl: url(env, 'RUNPLANE_GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com',
+      githubToken: text(env, 'RUNPLANE_GITHUB_TOKEN'),
+      gitlabApiUrl: url(env, 'RUNPLANE_GITLAB_API_URL', ['https:', 'http:']) ?? 'https://gitlab.com/api/v4',
+      gitlabToken: text(env, 'RUNPLANE_GITLAB_TOKEN'),
+      webhookUrl: url(env, 'RUNPLANE_WEBHOOK_URL', ['https:', 'http:']),
+      webhookSecret: text(env, 'RUNPLANE_WEBHOOK_SECRET'),
+      maxAttempts: number(
+        env,
+        'RUNPLANE_DELIVERY_MAX_ATTEMPTS',
+        8,
+        (n) => Number.isInteger(n) && n >= 1 && n <= 100,
+        'an integer 1-100',
+      ),
+    },
+    githubWebhook: {
+      secret: text(env, 'RUNPLANE_GITHUB_WEBHOOK_SECRET'),
+      org: text(env, 'RUNPLANE_GITHUB_WEBHOOK_ORG'),
+      aiProvider: text(env, 'RUNPLANE_REVIEW_AI_PROVIDER') ?? 'openai',
+      aiModel: text(env, 'RUNPLANE_REVIEW_AI_MODEL') ?? 'gpt-4o-mini',
+    },
     logLevel,
   };
+  if (config.delivery.webhookUrl && !config.delivery.webhookSecret) {
+    throw new ConfigError(
+      'RUNPLANE_WEBHOOK_SECRET',
+      'is required when RUNPLANE_WEBHOOK_URL is set (deliveries are signed)',
+    );
+  }
+  if (config.githubWebhook.secret && !config.githubWebhook.org) {
+    throw new ConfigError(
+      'RUNPLANE_GITHUB_WEBHOOK_ORG',
+      'is required with RUNPLANE_GITHUB_WEBHOOK_SECRET (the org reviews belong to)',
+    );
+  }
   return Object.freeze(config);
 }
 
@@ -142,10 +196,18 @@ export function describeConfig(config: Config): Record<string, unknown> {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   };
+  const secret = (value: string | null) => (value ? '***' : null);
   return {
     ...config,
     store: config.databaseUrl ? 'postgres' : 'embedded',
     databaseUrl: redactUrl(config.databaseUrl),
-    jwtSecret: config.jwtSecret ? '***' : null,
+    jwtSecret: secret(config.jwtSecret),
+    delivery: {
+      ...config.delivery,
+      githubToken: secret(config.delivery.githubToken),
+      gitlabToken: secret(config.delivery.gitlabToken),
+      webhookSecret: secret(config.delivery.webhookSecret),
+    },
+    githubWebhook: { ...config.githubWebhook, secret: secret(config.githubWebhook.secret) },
   };
 }

@@ -2,6 +2,7 @@
 import { type Config, describeConfig } from '../config.ts';
 import { createCore } from '../core/context.ts';
 import { startLeaseReaper } from '../core/lease-reaper.ts';
+import { startDeliveryWorker } from '../delivery/worker.ts';
 import { buildApp } from '../http/app.ts';
 import { migrate } from '../store/migrate.ts';
 import { describeStore, openStore } from '../store/open.ts';
@@ -13,6 +14,7 @@ export async function serve(config: Config): Promise<void> {
   const core = createCore(db, config);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let stopReaper: (() => Promise<void>) | undefined;
+  let stopDelivery: (() => Promise<void>) | undefined;
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;
@@ -20,6 +22,7 @@ export async function serve(config: Config): Promise<void> {
     app?.log.info({ signal }, 'shutting down');
     await app?.close();
     await stopReaper?.();
+    await stopDelivery?.();
     await core.audit.flush();
     await db.close();
     process.exit(0);
@@ -30,10 +33,12 @@ export async function serve(config: Config): Promise<void> {
     await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
     app = await buildApp(core);
     stopReaper = startLeaseReaper(core, app.log);
+    stopDelivery = startDeliveryWorker(core, app.log);
     const address = await app.listen({ port: config.port, host: config.host });
     console.log(`runplane: listening on ${address} (OpenAPI at ${address}/openapi.json)`);
   } catch (error) {
     await stopReaper?.();
+    await stopDelivery?.();
     await app?.close();
     await db.close();
     throw error;

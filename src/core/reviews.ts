@@ -1,14 +1,10 @@
 // Reviews: an AI code review is a work item of the built-in `ai-review` profile. Creating one inserts the item and
-// the review row together; a runner's result finishes the item and writes the outbox row for comment posting in
-// the same transaction, so a posted review never lacks its result and a stored result is never left unposted.
-import {
-  getReview,
-  insertOutbox,
-  insertReview,
-  listReviews,
-  type PullRequestRef,
-  type ReviewRecord,
-} from '../store/sql/reviews.ts';
+// the review row together; a runner's result finishes the item and writes the outbox rows for posting in the same
+// transaction, so a posted review never lacks its result and a stored result is never left unposted.
+
+import type { Queryable } from '../store/db.ts';
+import { insertOutbox } from '../store/sql/outbox.ts';
+import { getReview, insertReview, listReviews, type PullRequestRef, type ReviewRecord } from '../store/sql/reviews.ts';
 import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { newId, newUuid } from './ids.ts';
@@ -60,7 +56,8 @@ export interface ReviewResult {
   error?: string;
 }
 
-export async function createReview(core: Core, review: NewReview): Promise<ReviewRecord> {
+/** Inserts the review and its pending task in the caller's transaction; notify `core.wakeups` after commit. */
+export async function insertReviewWithin(core: Core, tx: Queryable, review: NewReview): Promise<ReviewRecord> {
   const reviewId = newUuid();
   const input: ReviewInput = {
     reviewId,
@@ -71,23 +68,24 @@ export async function createReview(core: Core, review: NewReview): Promise<Revie
     files: review.files,
     aiConfig: review.aiConfig,
   };
-  const record = await core.db.tx(async (tx) => {
-    const item = await insertPendingItem(core, tx, {
-      orgId: review.orgId,
-      profileId: REVIEW_PROFILE,
-      taskId: reviewId,
-      requiredTags: review.requiredTags ?? [],
-      input,
-    });
-    await insertReview(tx, {
-      id: reviewId,
-      orgId: review.orgId,
-      itemId: item.id,
-      pullRequest: review.pullRequest ?? null,
-    });
-    const created = await getReview(tx, review.orgId, reviewId);
-    return created!;
+  const item = await insertPendingItem(core, tx, {
+    orgId: review.orgId,
+    profileId: REVIEW_PROFILE,
+    taskId: reviewId,
+    requiredTags: review.requiredTags ?? [],
+    input,
   });
+  await insertReview(tx, {
+    id: reviewId,
+    orgId: review.orgId,
+    itemId: item.id,
+    pullRequest: review.pullRequest ?? null,
+  });
+  return (await getReview(tx, review.orgId, reviewId))!;
+}
+
+export async function createReview(core: Core, review: NewReview): Promise<ReviewRecord> {
+  const record = await core.db.tx((tx) => insertReviewWithin(core, tx, review));
   core.wakeups.notify(review.orgId);
   return record;
 }
@@ -110,6 +108,18 @@ export async function cancelReview(core: Core, orgId: string, id: string): Promi
   const review = await findReview(core, orgId, id);
   await requestCancel(core, orgId, review.item.id, 'review');
   return findReview(core, orgId, id);
+}
+
+/**
+ * Where a finished review is posted: its pull request's forge (when the server has a token for it) and the generic
+ * webhook when configured. The outbox gets one row per destination, so each is retried on its own.
+ */
+export function deliveryDestinations(core: Core, pullRequest: PullRequestRef | null): string[] {
+  const destinations: string[] = [];
+  if (pullRequest?.provider === 'github' && core.config.delivery.githubToken) destinations.push('github');
+  if (pullRequest?.provider === 'gitlab' && core.config.delivery.gitlabToken) destinations.push('gitlab');
+  if (core.config.delivery.webhookUrl) destinations.push('webhook');
+  return destinations;
 }
 
 /** Checks what the schema cannot: the comment count adds up and a failure says why. */
@@ -141,13 +151,17 @@ export async function submitReviewResult(
     onFinished: async (tx, item) => {
       const input = item.input as Partial<ReviewInput> | null;
       if (item.profileId !== REVIEW_PROFILE || !input?.reviewId) return;
-      await insertOutbox(tx, {
-        id: newId('obx'),
-        orgId,
-        reviewId: input.reviewId,
-        topic: 'review.completed',
-        payload: { reviewId: input.reviewId, taskId: item.id, status: item.state },
-      });
+      const review = await getReview(tx, orgId, input.reviewId);
+      for (const destination of deliveryDestinations(core, review?.pullRequest ?? null)) {
+        await insertOutbox(tx, {
+          id: newId('obx'),
+          orgId,
+          reviewId: input.reviewId,
+          topic: 'review.completed',
+          destination,
+          payload: { reviewId: input.reviewId, taskId: item.id, status: item.state },
+        });
+      }
     },
   });
 }

@@ -13,6 +13,7 @@ import { ErrorBody, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
+import { webhookRoutes } from './review/webhooks.ts';
 import { artifactRoutes } from './v1/artifacts.ts';
 import { eventRoutes } from './v1/events.ts';
 import { permissionRoutes } from './v1/permissions.ts';
@@ -110,6 +111,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(healthRoutes, { core });
   await app.register(runnerRoutes, { core });
   await app.register(reviewRoutes, { core });
+  await app.register(webhookRoutes, { core });
   await app.register(profileRoutes, { core });
   await app.register(sessionRoutes, { core });
   await app.register(eventRoutes, { core });

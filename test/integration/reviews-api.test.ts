@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
 import { claim, createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
+import { type Client, client, newKey, startServer, type TestServer, testConfig } from '../support/server.ts';
 import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
@@ -12,7 +12,18 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
 
   beforeAll(async () => {
     db = await openTestStore(kind);
-    server = await startServer(db);
+    // Destinations configured, no delivery worker running: rows stay pending for the assertions.
+    const config = testConfig();
+    server = await startServer(db, {
+      config: {
+        delivery: {
+          ...config.delivery,
+          githubToken: 'ghp_test',
+          webhookUrl: 'http://127.0.0.1:9/hook',
+          webhookSecret: 's',
+        },
+      },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -97,7 +108,7 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
   });
 
   describe('a submitted result', () => {
-    it('updates the review and writes one outbox row in the same transaction', async () => {
+    it('updates the review and writes one outbox row per destination in the same transaction', async () => {
       const review = await createReview(api, {
         pullRequest: { provider: 'github', repository: 'acme/app', number: 7 },
       });
@@ -123,11 +134,13 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
         metrics: { durationMs: 900, cloneMs: 100, reviewMs: 700 },
         delivery: 'pending',
       });
-      const outbox = await db.query<{ topic: string; payload: { reviewId: string; status: string } }>(
-        'select topic, payload from outbox',
+      const outbox = await db.query<{ topic: string; destination: string; payload: unknown }>(
+        'select topic, destination, payload from outbox order by destination',
       );
+      const payload = { reviewId: review.id, taskId: task.id, status: 'succeeded' };
       expect(outbox).toEqual([
-        { topic: 'review.completed', payload: { reviewId: review.id, taskId: task.id, status: 'succeeded' } },
+        { topic: 'review.completed', destination: 'github', payload },
+        { topic: 'review.completed', destination: 'webhook', payload },
       ]);
     });
 

@@ -15,13 +15,19 @@ export interface ReviewRecord {
   orgId: string;
   pullRequest: PullRequestRef | null;
   createdAt: Date;
-  /** Status of the latest outbox row for this review (comment posting); null before a result arrived. */
+  /** Comment posting over all destinations: pending | delivered | failed; null when there is nothing to post. */
   delivery: string | null;
+  deliveryError: string | null;
   item: Item;
 }
 
+// Delivery over all destinations: failed if one failed, pending while one is not delivered, else delivered.
 const SELECT_REVIEW = `select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*,
-    (select o.status from outbox o where o.review_id = r.id order by o.created_at desc limit 1) as delivery_status
+    (select case when count(*) = 0 then null when bool_or(o.status = 'failed') then 'failed'
+                 when bool_or(o.status <> 'delivered') then 'pending' else 'delivered' end
+     from outbox o where o.review_id = r.id) as delivery_status,
+    (select o.last_error from outbox o where o.review_id = r.id and o.last_error is not null
+     order by o.created_at desc limit 1) as delivery_error
   from reviews r join items i on i.id = r.item_id`;
 
 // biome-ignore lint/suspicious/noExplicitAny: the joined row is the item row plus three review columns
@@ -31,6 +37,7 @@ const toReview = (row: any): ReviewRecord => ({
   pullRequest: row.pull_request,
   createdAt: row.review_created_at,
   delivery: row.delivery_status ?? null,
+  deliveryError: row.delivery_error ?? null,
   item: toItem(row),
 });
 
@@ -70,24 +77,4 @@ export async function listReviews(
     [orgId, options.states, options.limit, options.after],
   );
   return rows.map(toReview);
-}
-
-export async function insertOutbox(
-  q: Queryable,
-  entry: { id: string; orgId: string; reviewId: string; topic: string; payload: unknown },
-): Promise<void> {
-  await q.query('insert into outbox (id, org_id, review_id, topic, payload) values ($1, $2, $3, $4, $5::jsonb)', [
-    entry.id,
-    entry.orgId,
-    entry.reviewId,
-    entry.topic,
-    json(entry.payload),
-  ]);
-}
-
-export async function listOutbox(q: Queryable, reviewId: string): Promise<{ topic: string; status: string }[]> {
-  return q.query<{ topic: string; status: string }>(
-    'select topic, status from outbox where review_id = $1 order by created_at',
-    [reviewId],
-  );
 }

@@ -1,0 +1,85 @@
+// The delivery worker drains the outbox: it takes due rows under a short lock, posts each to its destination, and
+// marks it delivered, or schedules a retry with exponential backoff and jitter, or gives up after
+// RUNPLANE_DELIVERY_MAX_ATTEMPTS. Several instances may run it: a row is only ever held by one of them.
+import type { Core } from '../core/context.ts';
+import { markAttemptFailed, markDelivered, type OutboxEntry, takeDueOutbox } from '../store/sql/outbox.ts';
+import { getReview } from '../store/sql/reviews.ts';
+import { DeliveryError, postToGitHub, postToGitLab, postToWebhook } from './destinations.ts';
+
+const POLL_MS = 500;
+const BATCH = 10;
+/** A row is held this long per attempt; a worker that dies mid-post frees it after this. */
+const LOCK_MS = 60_000;
+const BASE_DELAY_MS = 1000;
+const MAX_DELAY_MS = 10 * 60_000;
+
+export interface DeliveryLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+/** Full jitter: a random delay up to the exponential bound, so retries of many rows do not arrive together. */
+export const backoffMs = (attempt: number) =>
+  Math.round(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1)));
+
+async function deliver(core: Core, entry: OutboxEntry): Promise<void> {
+  const review = await getReview(core.db, entry.orgId, entry.reviewId);
+  if (!review) throw new DeliveryError(`review ${entry.reviewId} no longer exists`, false);
+  if (entry.destination === 'github') return postToGitHub(core.config, review);
+  if (entry.destination === 'gitlab') return postToGitLab(core.config, review);
+  if (entry.destination === 'webhook') return postToWebhook(core.config, review);
+  throw new DeliveryError(`unknown destination ${entry.destination}`, false);
+}
+
+/** One pass: deliver every due row; returns how many rows were taken. */
+export async function deliverDue(core: Core, log: DeliveryLog): Promise<number> {
+  const entries = await takeDueOutbox(core.db, BATCH, LOCK_MS);
+  await Promise.all(
+    entries.map(async (entry) => {
+      try {
+        await deliver(core, entry);
+        await markDelivered(core.db, entry.id);
+        log.info({ reviewId: entry.reviewId, destination: entry.destination }, 'review delivered');
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const final =
+          (error instanceof DeliveryError && !error.retryable) || entry.attempts >= core.config.delivery.maxAttempts;
+        await markAttemptFailed(
+          core.db,
+          entry.id,
+          message,
+          final ? { final } : { final, delayMs: backoffMs(entry.attempts) },
+        );
+        (final ? log.error : log.warn).call(
+          log,
+          { reviewId: entry.reviewId, destination: entry.destination, attempt: entry.attempts, err: message },
+          final ? 'delivery failed; giving up' : 'delivery failed; will retry',
+        );
+      }
+    }),
+  );
+  return entries.length;
+}
+
+export function startDeliveryWorker(core: Core, log: DeliveryLog): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = deliverDue(core, log)
+      .then((taken) => {
+        if (!stopped) timer = setTimeout(tick, taken === BATCH ? 0 : POLL_MS);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'delivery pass failed; retrying');
+        if (!stopped) timer = setTimeout(tick, POLL_MS);
+      });
+  };
+  timer = setTimeout(tick, POLL_MS);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

@@ -1,0 +1,95 @@
+// The delivery outbox: rows written with a review's result, one per destination, drained by the delivery worker.
+// A worker takes due rows under a short lock (SKIP LOCKED + locked_until), so instances never post a row at once.
+import { json, type Queryable } from '../db.ts';
+
+export interface OutboxEntry {
+  id: string;
+  orgId: string;
+  reviewId: string;
+  topic: string;
+  destination: string;
+  payload: unknown;
+  attempts: number;
+}
+
+export async function insertOutbox(
+  q: Queryable,
+  entry: { id: string; orgId: string; reviewId: string; topic: string; destination: string; payload: unknown },
+): Promise<void> {
+  await q.query(
+    `insert into outbox (id, org_id, review_id, topic, destination, payload) values ($1, $2, $3, $4, $5, $6::jsonb)`,
+    [entry.id, entry.orgId, entry.reviewId, entry.topic, entry.destination, json(entry.payload)],
+  );
+}
+
+/** Takes up to `batch` due rows for `lockMs`; each take counts as an attempt. */
+export async function takeDueOutbox(q: Queryable, batch: number, lockMs: number): Promise<OutboxEntry[]> {
+  const rows = await q.query<{
+    id: string;
+    org_id: string;
+    review_id: string;
+    topic: string;
+    destination: string;
+    payload: unknown;
+    attempts: number;
+  }>(
+    `with due as (
+       select id from outbox
+       where status = 'pending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+       order by next_attempt_at limit $1
+       for update skip locked
+     )
+     update outbox o set locked_until = now() + $2 * interval '1 millisecond', attempts = o.attempts + 1
+     from due where o.id = due.id
+     returning o.id, o.org_id, o.review_id, o.topic, o.destination, o.payload, o.attempts`,
+    [batch, lockMs],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    orgId: row.org_id,
+    reviewId: row.review_id,
+    topic: row.topic,
+    destination: row.destination,
+    payload: row.payload,
+    attempts: row.attempts,
+  }));
+}
+
+export async function markDelivered(q: Queryable, id: string): Promise<void> {
+  await q.query(
+    `update outbox set status = 'delivered', delivered_at = now(), locked_until = null, last_error = null where id = $1`,
+    [id],
+  );
+}
+
+/** Schedules another attempt after `delayMs`, or marks the row failed when `final`. */
+export async function markAttemptFailed(
+  q: Queryable,
+  id: string,
+  error: string,
+  retry: { final: true } | { final: false; delayMs: number },
+): Promise<void> {
+  await q.query(
+    `update outbox set last_error = $2, locked_until = null,
+       status = case when $3 then 'failed' else status end,
+       next_attempt_at = case when $3 then next_attempt_at else now() + $4 * interval '1 millisecond' end
+     where id = $1`,
+    [id, error.slice(0, 2000), retry.final, retry.final ? 0 : retry.delayMs],
+  );
+}
+
+export async function listOutbox(
+  q: Queryable,
+  reviewId: string,
+): Promise<{ destination: string; status: string; attempts: number; lastError: string | null }[]> {
+  const rows = await q.query<{ destination: string; status: string; attempts: number; last_error: string | null }>(
+    'select destination, status, attempts, last_error from outbox where review_id = $1 order by created_at, id',
+    [reviewId],
+  );
+  return rows.map((row) => ({
+    destination: row.destination,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+  }));
+}
