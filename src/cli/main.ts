@@ -6,6 +6,7 @@ import { DataDirBusyError } from '../store/data-dir-lock.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { createKey, listApiKeys, revokeApiKey } from './keys.ts';
+import { runnerCommand } from './runner.ts';
 import { serve } from './serve.ts';
 
 const program = new Command()
@@ -30,6 +31,8 @@ program
       await db.close();
     }
   });
+
+program.addCommand(runnerCommand());
 
 const keys = program.command('keys').description('manage API keys');
 keys

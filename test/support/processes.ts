@@ -107,3 +107,53 @@ export function runScript<T>(script: string, args: string[]): Promise<T> {
     });
   });
 }
+
+export interface RunnerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves once the output contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+/** Starts `runplane runner` with the given flags; its stdout/stderr are collected for assertions. */
+export function startRunnerProcess(args: string[], env: Record<string, string> = {}): RunnerProcess {
+  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env: baseEnv(env), cwd: REPO_ROOT });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    waitFor: (text, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!output.includes(text)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`runner output never contained ${JSON.stringify(text)}:\n${output}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Ships a task's output lines to the server in batches (at most 200 lines, at least every 500 ms). Lines are kept
+// until the server has them: while it is unreachable they wait here (and on disk, see spool), then go in order.
+import fs from 'node:fs';
+
+const MAX_LINES = 200;
+const FLUSH_MS = 500;
+const MAX_LINE_BYTES = 16 * 1024;
+
+export class LogShipper {
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private sending: Promise<void> = Promise.resolve();
+  private failed: unknown = null;
+
+  constructor(
+    private readonly send: (lines: string[]) => Promise<void>,
+    /** Lines not yet acknowledged are mirrored here, so a crash of the agent does not lose what it saw. */
+    private readonly spoolFile: string,
+  ) {}
+
+  push(line: string): void {
+    // A line over the server's limit is cut, not dropped.
+    const fitted = Buffer.byteLength(line) > MAX_LINE_BYTES ? `${line.slice(0, MAX_LINE_BYTES / 4)}…` : line;
+    this.pending.push(fitted);
+    fs.appendFileSync(this.spoolFile, `${JSON.stringify(fitted)}\n`);
+    if (this.pending.length >= MAX_LINES) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Sends everything pushed so far; rejects with the first send error (e.g. a stale attempt). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.sending = this.sending.then(async () => {
+      while (this.pending.length > 0 && !this.failed) {
+        const batch = this.pending.slice(0, MAX_LINES);
+        try {
+          await this.send(batch);
+        } catch (error) {
+          this.failed = error;
+          break;
+        }
+        this.pending.splice(0, batch.length);
+      }
+      if (this.pending.length === 0) fs.rmSync(this.spoolFile, { force: true });
+      if (this.failed) throw this.failed;
+    });
+    return this.sending;
+  }
+}
