@@ -39,7 +39,6 @@ export class Runner {
   private readonly api: ServerApi;
   private readonly active = new Map<string, ActiveTask>();
   private readonly stopping = new AbortController();
-  private heartbeatTimer: NodeJS.Timeout | null = null;
   private slotFreed: () => void = () => {};
   private fatal: FatalServerError | null = null;
 
@@ -101,7 +100,7 @@ export class Runner {
   }
 
   private scheduleHeartbeat() {
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.options.heartbeatMs);
+    setTimeout(() => void this.heartbeat(), this.options.heartbeatMs);
   }
 
   private async heartbeat() {
