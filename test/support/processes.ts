@@ -51,7 +51,7 @@ export interface ServerProcess {
 
 /** Starts `runplane serve` on a free port and resolves once it says it is listening. */
 export async function startServeProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: baseEnv({ PORT: String(port), RUNPLANE_RATE_LIMIT_PER_MINUTE: '0', ...env }),
     cwd: REPO_ROOT,
