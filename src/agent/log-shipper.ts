@@ -6,23 +6,25 @@ const MAX_LINES = 200;
 const FLUSH_MS = 500;
 const MAX_LINE_BYTES = 16 * 1024;
 
-export class LogShipper {
-  private pending: string[] = [];
+/** A line over the server's limit is cut, not dropped. */
+export const fitLine = (line: string) =>
+  Buffer.byteLength(line) > MAX_LINE_BYTES ? `${line.slice(0, MAX_LINE_BYTES / 4)}…` : line;
+
+export class LogShipper<T = string> {
+  private pending: T[] = [];
   private timer: NodeJS.Timeout | null = null;
   private sending: Promise<void> = Promise.resolve();
   private failed: unknown = null;
 
   constructor(
-    private readonly send: (lines: string[]) => Promise<void>,
+    private readonly send: (lines: T[]) => Promise<void>,
     /** Lines not yet acknowledged are mirrored here, so a crash of the agent does not lose what it saw. */
     private readonly spoolFile: string,
   ) {}
 
-  push(line: string): void {
-    // A line over the server's limit is cut, not dropped.
-    const fitted = Buffer.byteLength(line) > MAX_LINE_BYTES ? `${line.slice(0, MAX_LINE_BYTES / 4)}…` : line;
-    this.pending.push(fitted);
-    fs.appendFileSync(this.spoolFile, `${JSON.stringify(fitted)}\n`);
+  push(entry: T): void {
+    this.pending.push(entry);
+    fs.appendFileSync(this.spoolFile, `${JSON.stringify(entry)}\n`);
     if (this.pending.length >= MAX_LINES) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }

@@ -1,11 +1,12 @@
-// The runner agent: registers, heartbeats on its own timer, long-polls for review tasks up to its free slots, runs
-// each in a fresh work dir, streams logs, reports phases and the result. Every write carries its attempt, so a
+// The runner agent: registers, heartbeats on its own timer, long-polls for review tasks (and sessions of the
+// profiles it serves) up to its free slots, runs each in a fresh work dir, streams logs, reports phases and results. Every write carries its attempt, so a
 // runner whose lease moved on is told (409 stale_attempt) and drops the task. SIGTERM/SIGINT drain, release, leave.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LogShipper } from './log-shipper.ts';
+import { fitLine, LogShipper } from './log-shipper.ts';
 import { type ReviewTask, runReview } from './review/run-review.ts';
 import { FatalServerError, ServerApi, StaleAttempt } from './server-api.ts';
+import { runSession, type SessionTask } from './session.ts';
 
 export interface RunnerOptions {
   server: string;
@@ -21,6 +22,9 @@ export interface RunnerOptions {
   llmBaseUrl: string;
   llmModel: string;
   llmApiKey: string | null;
+  /** Governed-session profiles this runner executes (with `sessionCommand`); empty for reviews only. */
+  profiles: string[];
+  sessionCommand: string | null;
   heartbeatMs: number;
   timeoutMs: number;
   graceMs: number;
@@ -71,7 +75,10 @@ export class Runner {
     );
     // Heartbeats run on their own timer until the runner stops and its last task is done.
     this.scheduleHeartbeat();
-    await this.claimLoop();
+    await Promise.all([
+      this.claimLoop('reviews'),
+      ...(this.options.profiles.length > 0 && this.options.sessionCommand ? [this.claimLoop('sessions')] : []),
+    ]);
     if (this.fatal) throw this.fatal;
   }
 
@@ -131,48 +138,109 @@ export class Runner {
     task.abort.abort();
   }
 
-  private async claimLoop() {
+  /** Waits until a slot frees or the runner stops. */
+  private slotOrStop(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const previous = this.slotFreed;
+      this.slotFreed = () => {
+        previous();
+        resolve();
+      };
+      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Long-polls one queue for up to the free slots (the server caps the total across both queues). */
+  private async claimLoop(queue: 'reviews' | 'sessions') {
     while (!this.stopping.signal.aborted) {
       const free = this.options.maxConcurrency - this.active.size;
       if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
-          this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await this.slotOrStop();
         continue;
       }
-      let tasks: ReviewTask[];
       try {
-        const reply = await this.api.call<{ data: ReviewTask[] }>(
-          'GET',
-          `/api/runners/tasks/pending?runnerId=${encodeURIComponent(this.options.id)}&limit=${free}&wait=20`,
-          { signal: this.stopping.signal },
-        );
-        tasks = reply.data;
+        if (queue === 'reviews') {
+          const reply = await this.api.call<{ data: ReviewTask[] }>(
+            'GET',
+            `/api/runners/tasks/pending?runnerId=${encodeURIComponent(this.options.id)}&limit=${free}&wait=20`,
+            { signal: this.stopping.signal },
+          );
+          for (const task of reply.data) {
+            const what = `${task.repositoryUrl} @ ${task.commitSha.slice(0, 12)}`;
+            this.start(task.id, task.attempt, what, (entry) => this.execute(task, entry));
+          }
+        } else {
+          const reply = await this.api.call<{ items: (SessionTask & { profile_id: string })[] }>(
+            'POST',
+            '/v1/runners/sessions/claim',
+            {
+              signal: this.stopping.signal,
+              body: {
+                runner_id: this.options.id,
+                profile_ids: this.options.profiles,
+                ...(this.options.tags.length ? { tags: this.options.tags } : {}),
+                limit: Math.min(free, 50),
+                wait_seconds: 20,
+              },
+            },
+          );
+          for (const session of reply.items) {
+            const what = `session of profile ${session.profile_id}`;
+            this.start(session.id, session.attempt, what, (entry) => this.executeSession(session, entry));
+          }
+        }
       } catch (error) {
         if (this.stopping.signal.aborted) return;
         if (error instanceof FatalServerError) return this.fail(error);
         this.say(`claim failed: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
-        continue;
       }
-      for (const task of tasks) this.start(task);
     }
   }
 
-  private start(task: ReviewTask) {
+  private start(id: string, attempt: number, what: string, execute: (entry: ActiveTask) => Promise<void>) {
     const abort = new AbortController();
     const entry: ActiveTask = { abort, cancelled: false, done: Promise.resolve() };
-    this.active.set(task.id, entry);
-    this.say(
-      `task ${short(task.id)}: claimed (attempt ${task.attempt}) ${task.repositoryUrl} @ ${task.commitSha.slice(0, 12)}`,
-    );
-    entry.done = this.execute(task, entry)
-      .catch((error: unknown) => this.say(`task ${short(task.id)}: ${(error as Error).message}`))
+    this.active.set(id, entry);
+    this.say(`task ${short(id)}: claimed (attempt ${attempt}) ${what}`);
+    entry.done = execute(entry)
+      .catch((error: unknown) => this.say(`task ${short(id)}: ${(error as Error).message}`))
       .finally(() => {
-        this.active.delete(task.id);
-        this.slotFreed();
+        this.active.delete(id);
+        const freed = this.slotFreed;
+        this.slotFreed = () => {};
+        freed();
       });
+  }
+
+  private async executeSession(session: SessionTask, entry: ActiveTask) {
+    const workDir = fs.mkdtempSync(path.join(this.options.workDir, `session-${short(session.id)}-`));
+    try {
+      const outcome = await runSession(session, {
+        api: this.api,
+        runnerId: this.options.id,
+        command: this.options.sessionCommand!,
+        executor: this.options.executor,
+        workDir,
+        spool: path.join(this.options.workDir, 'spool', `${session.id}-${session.attempt}`),
+        signal: entry.abort.signal,
+        cancelled: () => entry.cancelled,
+        timeoutMs: this.options.timeoutMs,
+        graceMs: this.options.graceMs,
+        say: this.say,
+      });
+      this.say(`task ${short(session.id)}: ${outcome}`);
+    } catch (error) {
+      if (error instanceof StaleAttempt) {
+        entry.abort.abort();
+        this.say(`task ${short(session.id)}: dropped, its lease moved on (${error.message})`);
+        return;
+      }
+      if (error instanceof FatalServerError) return this.fail(error);
+      throw error;
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
   }
 
   private async execute(task: ReviewTask, entry: ActiveTask) {
@@ -195,7 +263,7 @@ export class Runner {
             this.say(`task ${short(task.id)}: ${phase}`);
             await write('POST', '/status', { status: phase });
           },
-          log: (line) => logs.push(line),
+          log: (line) => logs.push(fitLine(line)),
           llm: {
             baseUrl: this.options.llmBaseUrl,
             model: this.options.llmModel,

@@ -56,6 +56,11 @@ export class ServerApi {
     private readonly say: (line: string) => void,
   ) {}
 
+  /** The credential header, for requests the caller makes itself (streamed uploads). */
+  authorization(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;

@@ -56,6 +56,16 @@ export function runnerCommand(): Command {
         .default('gpt-4o-mini'),
     )
     .addOption(
+      new Option('--profiles <ids>', 'comma-separated /v1 profile ids whose sessions this runner executes').env(
+        'RUNPLANE_RUNNER_PROFILES',
+      ),
+    )
+    .addOption(
+      new Option('--session-command <cmd>', 'program run for each session (input JSON on stdin; see README)').env(
+        'RUNPLANE_SESSION_COMMAND',
+      ),
+    )
+    .addOption(
       new Option('--heartbeat <seconds>', 'heartbeat interval').env('RUNPLANE_HEARTBEAT_SECONDS').default('10'),
     )
     .addOption(
@@ -79,6 +89,9 @@ export function runnerCommand(): Command {
           'an API key is required: pass --api-key or set RUNPLANE_API_KEY (create one with `runplane keys create`)',
         );
       }
+      if (flags['profiles'] && !flags['sessionCommand']) {
+        throw new Error('--profiles needs --session-command (the program each session runs)');
+      }
       const maxConcurrency = Number(flags['maxConcurrency']);
       if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
         throw new Error('--max-concurrency must be a whole number ≥ 1');
@@ -101,6 +114,11 @@ export function runnerCommand(): Command {
           llmBaseUrl: flags['llmBaseUrl']!,
           llmModel: flags['llmModel']!,
           llmApiKey: process.env['RUNPLANE_LLM_API_KEY'] ?? null,
+          profiles: (flags['profiles'] ?? '')
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
+          sessionCommand: flags['sessionCommand'] ?? null,
           heartbeatMs: seconds(flags['heartbeat']!),
           timeoutMs: seconds(flags['timeout']!),
           graceMs: seconds(flags['grace']!),
