@@ -144,4 +144,19 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
     expect(runner.output()).toContain('unreachable');
     expect(runner.output()).toContain('reachable again');
   }, 120_000);
+
+  it('a bad API key stops the runner with a message that says what to do', async () => {
+    const bad = startRunnerProcess(['--server', server.url, '--id', 'bad-key', '--work-dir', path.join(root, 'bad')], {
+      RUNPLANE_API_KEY: 'rp_not-a-real-key',
+    });
+    expect(await new Promise((resolve) => bad.child.on('exit', resolve))).toBe(1);
+    expect(bad.output()).toContain('refused the API key (401)');
+    expect(bad.output()).toContain('runplane keys create');
+  }, 60_000);
+
+  it('SIGTERM drains, deregisters and exits 0', async () => {
+    expect(await runner.stop()).toBe(0);
+    expect(runner.output()).toContain('deregistered');
+    expect((await api.get('/api/runners/runner-r')).body.data.status).toBe('offline');
+  }, 60_000);
 });
