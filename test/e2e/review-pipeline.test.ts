@@ -15,18 +15,10 @@ import {
   startServeProcess,
 } from '../support/processes.ts';
 import { type Client, client } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 const GITHUB_TOKEN = 'ghp_testtoken';
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('the AI review pipeline end to end', () => {
   let repo: ReviewRepo;

@@ -14,15 +14,7 @@ import {
   startServeProcess,
 } from '../support/processes.ts';
 import { type Client, client } from '../support/server.ts';
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined as T);
-    if ((value !== undefined && done(value)) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+import { ENDED_STATES, processState, until } from '../support/wait.ts';
 
 describe('runner resilience', () => {
   let repo: ReviewRepo;
@@ -98,9 +90,6 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
       ...overrides,
     });
 
-  const processState = (pid: number) =>
-    fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] : 'gone';
-
   it('cancel of a running review stops the reviewer’s process group within the grace period and reports cancelled', async () => {
     const created = (await review({ branch: 'hang' })).body.data;
     const pidFile = path.join(root, 'hang-child.pid');
@@ -114,7 +103,7 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
       20_000,
     );
     expect(done.status).toBe('cancelled');
-    expect(['gone', 'Z', 'X']).toContain(processState(child));
+    expect(ENDED_STATES).toContain(processState(child));
     await runner.waitFor('reported cancelled');
   }, 60_000);
 

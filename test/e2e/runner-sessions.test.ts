@@ -13,15 +13,7 @@ import {
   startServeProcess,
 } from '../support/processes.ts';
 import { type Client, client } from '../support/server.ts';
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+import { ENDED_STATES, processState, until } from '../support/wait.ts';
 
 describe('runner executing sessions', () => {
   let root: string;
@@ -133,8 +125,7 @@ echo '::runplane::{"result":{"ok":true}}'
     const pidFile = path.join(root, 'hang-child.pid');
     await until(async () => fs.existsSync(pidFile), Boolean, 30_000);
     const child = Number(fs.readFileSync(pidFile, 'utf8'));
-    const state = () =>
-      fs.existsSync(`/proc/${child}/stat`) ? fs.readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]![0] : 'gone';
+    const state = () => processState(child);
     expect(state()).toBe('S');
     expect((await api.post(`/v1/runners/sessions/${session.id}/cancel`)).body.state).toBe('cancel_requested');
     const done = await until(
@@ -143,6 +134,6 @@ echo '::runplane::{"result":{"ok":true}}'
       15_000,
     );
     expect(done.state).toBe('cancelled');
-    expect(['gone', 'Z', 'X']).toContain(state());
+    expect(ENDED_STATES).toContain(state());
   }, 60_000);
 });

@@ -4,18 +4,9 @@ import type { Db } from '../../src/store/db.ts';
 import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
 import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
 import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { until } from '../support/wait.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds, up to `ms`; the deadline bounds a hang, the assertion is on the outcome. */
-async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (check(value) || Date.now() > deadline) return value;
-    await sleep(50);
-  }
-}
 
 describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
   let db: Db;
@@ -74,15 +65,17 @@ describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
     await register(api, 'r1');
     const review = await createReview(api);
     await claim(api, 'r1');
-    await eventually(
+    await until(
       () => task(review.taskId),
       (t) => t.status === 'pending',
+      5000,
     );
     const [again] = await claim(api, 'r1');
     expect(again.attempt).toBe(2);
-    const failed = await eventually(
+    const failed = await until(
       () => task(review.taskId),
       (t) => t.status === 'failed',
+      5000,
     );
     expect(failed.status).toBe('failed');
     const stored = (await api.get(`/api/reviews/${review.id}`)).body.data;
@@ -162,9 +155,10 @@ describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
       const review = await createReview(api);
       await claim(api, 'r1');
       await api.post(`/api/reviews/${review.id}/cancel`);
-      const done = await eventually(
+      const done = await until(
         () => task(review.taskId),
         (t) => t.status !== 'cancel_requested',
+        5000,
       );
       expect(done.status).toBe('cancelled');
     });

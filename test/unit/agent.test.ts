@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, containerArgs, runProgram } from '../../src/agent/executor.ts';
 import { commentableLines, numberedPatch, parseGitDiff } from '../../src/agent/review/diff.ts';
 import { chunkDiff } from '../../src/agent/review/llm-reviewer.ts';
 import { backoffMs } from '../../src/delivery/worker.ts';
 import { verifyGitHubSignature } from '../../src/intake/github.ts';
+import { ENDED_STATES, processState } from '../support/wait.ts';
 
 const DIFF = `diff --git a/src/app.ts b/src/app.ts
 index 1..2 100644
@@ -110,11 +110,7 @@ describe('executors', () => {
     expect(outcome.reason).toBe('cancelled');
     expect(outcome.signal).toBe('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // Gone, or a zombie waiting for this machine's init to reap it: either way it no longer runs.
-    const state = fs.existsSync(`/proc/${grandchild}/stat`)
-      ? fs.readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(') ')[1]![0]
-      : 'gone';
-    expect(['gone', 'Z', 'X']).toContain(state);
+    expect(ENDED_STATES).toContain(processState(grandchild));
   });
 
   it('a program over its wall-clock limit is stopped with reason timeout', async () => {
