@@ -1,5 +1,5 @@
 // Runner profiles (what an execution environment is) and their harness revisions (the exact harness pinned for it).
-import type { Queryable } from '../store/db.ts';
+import { isUniqueViolation, type Queryable } from '../store/db.ts';
 import {
   archiveProfile,
   deleteProfile,
@@ -17,8 +17,6 @@ import {
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
-
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 const nameTaken = (name: string) =>
   conflict('name_taken', `a profile named ${JSON.stringify(name)} already exists in this org; pick another name`);

@@ -1,7 +1,7 @@
 // Governed sessions: the /v1 view of work items. Every function here composes the engine in items.ts (one claim
 // path, one fence, one event log) with what sessions add: profiles, harness pinning, idempotent dispatch,
 // checkpoints with pause/resume, progress and metadata.
-import type { Queryable } from '../store/db.ts';
+import { isUniqueViolation, type Queryable } from '../store/db.ts';
 import { type Checkpoint, insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { appendEvents, listEvents } from '../store/sql/events.ts';
 import {
@@ -40,8 +40,6 @@ export interface SessionSpec {
   leaseTtlSeconds?: number;
   metadata?: Record<string, unknown>;
 }
-
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 /** Same key and same body → the same session; same key, other body → 409. */
 function replayOrConflict(existing: Item, hash: string): { item: Item; replayed: true } {

@@ -5,6 +5,8 @@
 //   dispatched/running/cancel_requested → pending (lease expired or runner released it; attempt + 1 on next claim)
 //   running → paused → pending (resume)
 
+import { invalid } from './errors.ts';
+
 export const ITEM_STATES = [
   'pending',
   'dispatched',
@@ -43,3 +45,15 @@ export function statesLeadingTo(to: ItemState): ItemState[] {
 
 export const isLeased = (state: ItemState) => LEASED_STATES.includes(state);
 export const isTerminal = (state: ItemState) => TERMINAL_STATES.includes(state);
+
+/** A comma-separated list of states from a query string (`?status=` / `?state=`); an unknown name is refused. */
+export function parseStateList(value: string | undefined, field: string): ItemState[] | null {
+  if (!value) return null;
+  const states = value.split(',').map((state) => state.trim());
+  for (const state of states) {
+    if (!(ITEM_STATES as readonly string[]).includes(state)) {
+      throw invalid(field, `${field} "${state}" is not one of ${ITEM_STATES.join(', ')}`);
+    }
+  }
+  return states as ItemState[];
+}

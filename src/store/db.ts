@@ -18,3 +18,6 @@ export interface Db extends Queryable {
 export function json(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
+
+/** PostgreSQL's unique_violation (both drivers report the SQLSTATE as `code`). */
+export const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';

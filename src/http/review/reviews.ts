@@ -4,22 +4,11 @@ import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { invalid } from '../../core/errors.ts';
 import { cancelReview, createReview, findReview, listOrgReviews } from '../../core/reviews.ts';
-import { ITEM_STATES, type ItemState } from '../../core/states.ts';
+import { parseStateList } from '../../core/states.ts';
 import { principalOf } from '../auth.ts';
 import { data, errorResponses, NewReviewBody, presentReview, ReviewSchema } from './schemas.ts';
 
 const ReviewParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-function parseStates(value: string | undefined): ItemState[] | null {
-  if (!value) return null;
-  const states = value.split(',').map((state) => state.trim());
-  for (const state of states) {
-    if (!(ITEM_STATES as readonly string[]).includes(state)) {
-      throw invalid('status', `status "${state}" is not one of ${ITEM_STATES.join(', ')}`);
-    }
-  }
-  return states as ItemState[];
-}
 
 const encodeCursor = (reviewId: string) => Buffer.from(reviewId).toString('base64url');
 function decodeCursor(cursor: string | undefined): string | null {
@@ -81,7 +70,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
     async (request) => {
       const { limit } = request.query;
       const reviews = await listOrgReviews(core, principalOf(request).orgId, {
-        states: parseStates(request.query.status),
+        states: parseStateList(request.query.status, 'status'),
         limit,
         after: decodeCursor(request.query.cursor),
       });

@@ -18,7 +18,7 @@ import {
   resumeSession,
   sessionContext,
 } from '../../core/sessions.ts';
-import { ITEM_STATES } from '../../core/states.ts';
+import { ITEM_STATES, parseStateList } from '../../core/states.ts';
 import type { Item, WriterIdentity } from '../../core/types.ts';
 import { principalOf } from '../auth.ts';
 import { longPollSignal } from '../long-poll.ts';
@@ -61,17 +61,6 @@ const ListQuery = Type.Object({
   created_after: Type.Optional(Type.String({ format: 'date-time' })),
   created_before: Type.Optional(Type.String({ format: 'date-time' })),
 });
-
-function parseStates(value: string | undefined): string[] | null {
-  if (!value) return null;
-  const states = value.split(',').map((state) => state.trim());
-  for (const state of states) {
-    if (!(ITEM_STATES as readonly string[]).includes(state)) {
-      throw invalid('state', `state "${state}" is not one of ${ITEM_STATES.join(', ')}`);
-    }
-  }
-  return states;
-}
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['sessions'];
@@ -131,7 +120,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     async (request) => {
       const query = request.query;
       const items = await listSessions(core, principalOf(request).orgId, {
-        states: parseStates(query.state),
+        states: parseStateList(query.state, 'state'),
         profileId: query.profile_id ?? null,
         taskId: query.task_id ?? null,
         createdAfter: query.created_after ? new Date(query.created_after) : null,
