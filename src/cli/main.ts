@@ -8,6 +8,7 @@ import { openStore } from '../store/open.ts';
 import { createKey, listApiKeys, revokeApiKey } from './keys.ts';
 import { runnerCommand } from './runner.ts';
 import { serve } from './serve.ts';
+import { createConsoleUser } from './users.ts';
 
 const program = new Command()
   .name('runplane')
@@ -52,6 +53,18 @@ keys
   .description('revoke an API key at once')
   .argument('<id>', 'key id from `keys list`')
   .action(async (id: string) => revokeApiKey(loadConfig(), id));
+
+const users = program.command('users').description('manage console users');
+users
+  .command('create')
+  .description('create a console user (or update its role and password)')
+  .requiredOption('--org <org>', 'org slug')
+  .requiredOption('--email <email>', 'login email')
+  .requiredOption('--role <role>', 'viewer | operator | admin')
+  .option('--password-stdin', 'read the password from stdin instead of a prompt')
+  .action(async (options: { org: string; email: string; role: string; passwordStdin?: boolean }) =>
+    createConsoleUser(loadConfig(), options),
+  );
 
 try {
   await program.parseAsync(process.argv);

@@ -52,7 +52,7 @@ export async function createApiKey(
 }
 
 /** Scopes a principal holds: `admin` implies every other scope. */
-function effectiveScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
+export function effectiveScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
   return new Set(scopes.includes('admin') ? SCOPES : scopes);
 }
 

@@ -27,7 +27,7 @@ export interface Principal {
   /** Key id, JWT `sub` or `grant:<id>`: the actor recorded in audit trails. */
   actor: string;
   scopes: ReadonlySet<Scope>;
-  via: 'api_key' | 'jwt' | 'grant';
+  via: 'api_key' | 'jwt' | 'grant' | 'session';
   /** A permission-grant token is limited to one session. */
   sessionId?: string;
 }

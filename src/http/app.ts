@@ -1,6 +1,7 @@
 // The Fastify app, built apart from listen() so tests and the CLI share it. Cross-cutting concerns are registered
 // once here (errors, auth, rate limit, OpenAPI); routes live in one file per resource.
 import { createHash, randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +10,7 @@ import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { registerAudit } from './audit.ts';
 import { credentialOf, registerAuth } from './auth.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { ErrorBody, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { reviewRoutes } from './review/reviews.ts';
@@ -65,6 +67,8 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   app.addHook('preClose', async () => shutdown.abort());
 
   registerErrorHandling(app);
+  app.decorate('core', core);
+  await app.register(cookie);
   app.addSchema(ErrorBody);
 
   await app.register(swagger, {
@@ -89,22 +93,22 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
-  if (core.config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: core.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per credential when one is sent (hashed: the limiter's keys are not a place for secrets), else per IP.
-      keyGenerator: (request) => {
-        const credential = credentialOf(request);
-        return credential ? createHash('sha256').update(credential).digest('base64url') : request.ip;
-      },
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        code: 'rate_limited',
-        message: `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
-      }),
-    });
-  }
+  // Registered even when the global limit is off (RUNPLANE_RATE_LIMIT_PER_MINUTE=0): the console login keeps its own.
+  await app.register(rateLimit, {
+    global: core.config.rateLimitPerMinute > 0,
+    max: Math.max(1, core.config.rateLimitPerMinute),
+    timeWindow: 60_000,
+    // Per credential when one is sent (hashed: the limiter's keys are not a place for secrets), else per IP.
+    keyGenerator: (request) => {
+      const credential = credentialOf(request);
+      return credential ? createHash('sha256').update(credential).digest('base64url') : request.ip;
+    },
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'rate_limited',
+      message: `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+    }),
+  });
 
   registerAuth(app, new Authenticator(core.db, core.config));
   registerAudit(app, core.audit);
@@ -117,6 +121,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(eventRoutes, { core });
   await app.register(artifactRoutes, { core });
   await app.register(permissionRoutes, { core });
+  await app.register(consoleRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
@@ -136,6 +141,7 @@ function withDefaultsOptional(schema: RouteSchema): RouteSchema {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    core: Core;
     shutdownSignal: AbortSignal;
   }
 }

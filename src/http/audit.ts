@@ -18,7 +18,8 @@ export function registerAudit(app: FastifyInstance, audit: AuditWriter): void {
   app.decorateRequest('auditTarget', null);
   app.addHook('onResponse', async (request, reply) => {
     const principal = request.principal;
-    if (!principal || reply.statusCode >= 400) return;
+    // Console BFF requests are recorded by the API call they forward to.
+    if (!principal || reply.statusCode >= 400 || request.routeOptions.url?.startsWith('/console/')) return;
     const read = ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
     if (read && !(request.routeOptions.config.auditReads && request.auditTarget)) return;
     const params = request.params as Record<string, string> | undefined;

@@ -1,9 +1,12 @@
 // Authentication and scope checks as one hook: every /api and /v1 route declares the scope it needs in
 // `config.scope` (a route without one fails at start-up), and the hook refuses before the handler runs.
+
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../core/auth.ts';
-import { forbidden, unauthenticated } from '../core/errors.ts';
+import { DomainError, forbidden, unauthenticated } from '../core/errors.ts';
 import type { Principal, Scope } from '../core/types.ts';
+import { sessionPrincipal } from '../core/users.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,7 +18,7 @@ declare module 'fastify' {
   }
 }
 
-const PROTECTED_PREFIXES = ['/api/', '/v1/'];
+const PROTECTED_PREFIXES = ['/api/', '/v1/', '/console/api/'];
 
 /** The presented credential: `Authorization: Bearer …` or `x-api-key`. */
 export function credentialOf(request: FastifyRequest): string | null {
@@ -42,10 +45,15 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     const scope = request.routeOptions.config.scope;
     if (!scope || scope === 'public') return;
     const credential = credentialOf(request);
-    if (!credential) {
-      throw unauthenticated('send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`');
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (!credential && !cookie) {
+      throw unauthenticated(
+        'send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`, or log in to the console',
+      );
     }
-    const principal = await authenticator.authenticate(credential);
+    const principal = credential
+      ? await authenticator.authenticate(credential)
+      : await cookiePrincipal(request, cookie!);
     if (!principal.scopes.has(scope)) {
       throw forbidden(`this credential lacks the ${scope} scope; create a key with --scopes ${scope}`);
     }
@@ -54,6 +62,31 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     }
     request.principal = principal;
   });
+}
+
+/** The console's session cookie (HttpOnly, SameSite=Lax); see src/http/console. */
+export const SESSION_COOKIE = 'runplane_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A console user's session, accepted by the management endpoints of both facades with the role's scopes. A cookie
+ * is sent by the browser on its own, so every state-changing request must also carry the session's CSRF token.
+ */
+async function cookiePrincipal(request: FastifyRequest, token: string): Promise<Principal> {
+  const session = await sessionPrincipal(request.server.core.db, token);
+  if (!session) throw unauthenticated('the console session expired; log in again');
+  if (!SAFE_METHODS.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    const expected = Buffer.from(session.csrfToken);
+    if (typeof sent !== 'string' || sent.length !== expected.length || !timingSafeEqual(Buffer.from(sent), expected)) {
+      throw new DomainError(
+        'forbidden',
+        'csrf_required',
+        'send the x-csrf-token header given at login with every change',
+      );
+    }
+  }
+  return session.principal;
 }
 
 const SESSION_ROUTE = '/v1/runners/sessions/:id';

@@ -77,56 +77,62 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
     },
   );
 
-  app.get(
-    '/v1/runners/sessions/:id/events/stream',
-    {
-      config: { scope: 'runners:read' },
-      schema: {
-        tags,
-        summary:
-          'Live events as Server-Sent Events (id: seq); resume with Last-Event-ID; ends after the terminal state',
-        params: IdParams,
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
-        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
-        'x-runplane-extension': true,
+  const streamRoute = (url: string, hide: boolean) =>
+    app.get(
+      url,
+      {
+        config: { scope: 'runners:read' },
+        schema: {
+          tags,
+          summary:
+            'Live events as Server-Sent Events (id: seq); resume with Last-Event-ID; ends after the terminal state',
+          params: IdParams,
+          headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
+          querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
+          'x-runplane-extension': true,
+          hide,
+        },
       },
-    },
-    async (request, reply) => {
-      const orgId = principalOf(request).orgId;
-      const id = request.params.id;
-      await getSession(core, orgId, id);
-      let after = request.headers['last-event-id'] ?? request.query.after ?? 0;
-      const stream = reply.raw;
-      let open = true;
-      stream.on('close', () => {
-        open = false;
-      });
-      reply.hijack();
-      stream.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-request-id': request.id,
-      });
-      let lastWrite = Date.now();
-      while (open && !app.shutdownSignal.aborted) {
-        const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
-        for (const event of events) {
-          stream.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
-          after = event.seq;
-          lastWrite = Date.now();
+      async (request, reply) => {
+        const orgId = principalOf(request).orgId;
+        const id = request.params.id;
+        await getSession(core, orgId, id);
+        let after = request.headers['last-event-id'] ?? request.query.after ?? 0;
+        const stream = reply.raw;
+        let open = true;
+        stream.on('close', () => {
+          open = false;
+        });
+        reply.hijack();
+        stream.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-request-id': request.id,
+        });
+        let lastWrite = Date.now();
+        while (open && !app.shutdownSignal.aborted) {
+          const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
+          for (const event of events) {
+            stream.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+            after = event.seq;
+            lastWrite = Date.now();
+          }
+          if (events.length === STREAM_BATCH) continue;
+          // The terminal state change is the last event written for a finished session: once it has been sent, end.
+          const session = await getSession(core, orgId, id);
+          if (isTerminal(session.state) && after >= session.lastEventSeq) break;
+          if (Date.now() - lastWrite > KEEPALIVE_MS) {
+            stream.write(': keepalive\n\n');
+            lastWrite = Date.now();
+          }
+          await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
         }
-        if (events.length === STREAM_BATCH) continue;
-        // The terminal state change is the last event written for a finished session: once it has been sent, end.
-        const session = await getSession(core, orgId, id);
-        if (isTerminal(session.state) && after >= session.lastEventSeq) break;
-        if (Date.now() - lastWrite > KEEPALIVE_MS) {
-          stream.write(': keepalive\n\n');
-          lastWrite = Date.now();
-        }
-        await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
-      }
-      stream.end();
-    },
-  );
+        stream.end();
+      },
+    );
+
+  streamRoute('/v1/runners/sessions/:id/events/stream', false);
+  // The console's EventSource reaches the same stream through the BFF path, with its session cookie.
+  streamRoute('/console/api/v1/runners/sessions/:id/events/stream', true);
 };

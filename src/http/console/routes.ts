@@ -1,0 +1,147 @@
+// The console: its pages (a small Preact app built by `npm install` into console/dist), login and logout, and the
+// backend-for-frontend the browser talks to. BFF routes require the session cookie (and the CSRF token for
+// changes) and forward to the /v1 and /api contracts in-process, so the console holds no logic of its own.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Core } from '../../core/context.ts';
+import { login, logout, SESSION_TTL_SECONDS, sessionPrincipal } from '../../core/users.ts';
+import { whyPending } from '../../core/why-pending.ts';
+import { principalOf, SESSION_COOKIE } from '../auth.ts';
+
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../console/dist');
+/** What the browser may reach through the BFF. */
+const FORWARDED = [
+  /^\/v1\/runners(\/|$|\?)/,
+  /^\/v1\/audit(\/|$|\?)/,
+  /^\/api\/runners(\/|$|\?)/,
+  /^\/api\/reviews(\/|$|\?)/,
+];
+const LOGIN_LIMIT_PER_MINUTE = 10;
+
+export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
+  const built = fs.existsSync(path.join(DIST, 'index.html'));
+  if (built) {
+    await app.register(fastifyStatic, {
+      root: path.join(DIST, 'assets'),
+      prefix: '/console/assets/',
+      decorateReply: false,
+    });
+  }
+  const page = (reply: import('fastify').FastifyReply) =>
+    built
+      ? reply
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(fs.readFileSync(path.join(DIST, 'index.html')))
+      : reply
+          .status(503)
+          .type('text/plain')
+          .send('The console is not built: run `npm install` (it builds console/dist).');
+
+  app.get('/console/login', { schema: { hide: true } }, async (_request, reply) => page(reply));
+  app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/runners'));
+  app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token || !(await sessionPrincipal(core.db, token))) {
+      return reply.redirect(`/console/login?next=${encodeURIComponent(request.url)}`);
+    }
+    return page(reply);
+  });
+
+  app.post(
+    '/console/api/login',
+    {
+      config: {
+        scope: 'public',
+        // Per account and address: guessing passwords is slow whichever is rotated.
+        rateLimit: {
+          hook: 'preHandler',
+          max: LOGIN_LIMIT_PER_MINUTE,
+          timeWindow: 60_000,
+          keyGenerator: (request: import('fastify').FastifyRequest) =>
+            `login:${String((request.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}:${request.ip}`,
+        },
+      },
+      schema: {
+        tags: ['console'],
+        body: Type.Object({
+          email: Type.String({ minLength: 3, maxLength: 320 }),
+          password: Type.String({ minLength: 1, maxLength: 1024 }),
+          org: Type.Optional(Type.String({ maxLength: 63 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const session = await login(core.db, request.body.email, request.body.password, request.body.org);
+      const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+      reply.setCookie(SESSION_COOKIE, session.token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        path: '/',
+        expires: session.expiresAt,
+        maxAge: SESSION_TTL_SECONDS,
+      });
+      return {
+        user: { email: session.user.email, role: session.user.role, org: session.user.orgSlug },
+        csrf_token: session.csrfToken,
+      };
+    },
+  );
+
+  app.post(
+    '/console/api/logout',
+    { config: { scope: 'runners:read' }, schema: { tags: ['console'] } },
+    async (request, reply) => {
+      await logout(core.db, request.cookies[SESSION_COOKIE] ?? '');
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
+
+  app.get('/console/api/me', { config: { scope: 'runners:read' }, schema: { tags: ['console'] } }, async (request) => {
+    const session = await sessionPrincipal(core.db, request.cookies[SESSION_COOKIE] ?? '');
+    if (!session) return { user: null };
+    return {
+      user: { email: session.user.email, role: session.user.role, org: session.user.orgSlug },
+      csrf_token: session.csrfToken,
+    };
+  });
+
+  app.get(
+    '/console/api/sessions/:id/why-pending',
+    {
+      config: { scope: 'runners:read' },
+      schema: { tags: ['console'], params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
+    },
+    async (request) => whyPending(core, principalOf(request).orgId, request.params.id),
+  );
+
+  // The BFF: every other /console/api/<path> is /<path> of the API, called in-process with the same cookie.
+  app.all('/console/api/*', { config: { scope: 'runners:read' }, schema: { hide: true } }, async (request, reply) => {
+    const target = request.url.slice('/console/api'.length);
+    if (!FORWARDED.some((pattern) => pattern.test(target))) {
+      return reply
+        .status(404)
+        .send({ error: { code: 'route_not_found', message: `no console route ${request.url.split('?')[0]}` } });
+    }
+    const forwarded = await app.inject({
+      method: request.method as 'GET',
+      url: target,
+      headers: {
+        cookie: request.headers.cookie ?? '',
+        ...(request.headers['x-csrf-token'] ? { 'x-csrf-token': String(request.headers['x-csrf-token']) } : {}),
+        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        'x-request-id': request.id,
+      },
+      ...(request.body !== undefined ? { payload: JSON.stringify(request.body) } : {}),
+    });
+    const type = forwarded.headers['content-type'];
+    if (type) reply.header('content-type', type);
+    return reply.status(forwarded.statusCode).send(forwarded.rawPayload);
+  });
+};
