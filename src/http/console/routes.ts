@@ -121,9 +121,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     async (request) => whyPending(core, principalOf(request).orgId, request.params.id),
   );
 
-  // The BFF: every other /console/api/<path> is /<path> of the API, called in-process with the same cookie.
+  // The BFF: /console/api/v1/<path> is /v1/<path> and /console/api/<path> is /api/<path> of the API, called
+  // in-process with the same cookie (and CSRF token), so the API's own scope checks apply.
   app.all('/console/api/*', { config: { scope: 'runners:read' }, schema: { hide: true } }, async (request, reply) => {
-    const target = request.url.slice('/console/api'.length);
+    const rest = request.url.slice('/console/api'.length);
+    const target = rest.startsWith('/v1/') ? rest : `/api${rest}`;
     if (!FORWARDED.some((pattern) => pattern.test(target))) {
       return reply
         .status(404)

@@ -1,0 +1,74 @@
+// The console talks only to its backend-for-frontend (/console/api): the session cookie travels by itself, and
+// every change carries the CSRF token the login answered.
+export interface Me {
+  email: string;
+  role: 'viewer' | 'operator' | 'admin';
+  org: string;
+}
+
+let csrfToken = '';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`/console/api${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(method !== 'GET' ? { 'x-csrf-token': csrfToken } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (response.status === 401) {
+    location.assign(`/console/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+  if (!response.ok) throw new ApiError(response.status, data?.error?.message ?? `request failed (${response.status})`);
+  return data as T;
+}
+
+export async function loadMe(): Promise<Me | null> {
+  const answer = await fetch('/console/api/me', { credentials: 'same-origin' });
+  if (!answer.ok) return null;
+  const data = (await answer.json()) as { user: Me | null; csrf_token?: string };
+  csrfToken = data.csrf_token ?? '';
+  return data.user;
+}
+
+export async function logIn(email: string, password: string): Promise<void> {
+  const response = await fetch('/console/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+    credentials: 'same-origin',
+  });
+  const data = await response.json();
+  if (!response.ok) throw new ApiError(response.status, data?.error?.message ?? 'login failed');
+  csrfToken = data.csrf_token;
+}
+
+export const canOperate = (me: Me | null) => me?.role === 'operator' || me?.role === 'admin';
+
+export function age(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86400)}d ago`;
+}
+
+export function duration(from: string | null | undefined, to: string | null | undefined): string {
+  if (!from) return '—';
+  const seconds = Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
+  return seconds < 120 ? `${seconds}s` : `${Math.round(seconds / 60)}m`;
+}

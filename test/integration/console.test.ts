@@ -1,0 +1,183 @@
+// The console's backend over real HTTP on each store: login and its cookie, CSRF, roles, the BFF, why-pending.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createUser } from '../../src/core/users.ts';
+import type { Db } from '../../src/store/db.ts';
+import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
+import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+
+const PASSWORD = 'correct horse battery';
+
+/** A browser-like client: keeps the session cookie, sends the CSRF token it got at login. */
+async function browser(baseUrl: string, email: string, password = PASSWORD) {
+  const login = await fetch(`${baseUrl}/console/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await login.json();
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const call = async (method: string, path: string, payload?: unknown, csrf = true) => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie,
+        ...(csrf && body.csrf_token ? { 'x-csrf-token': body.csrf_token } : {}),
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const text = await response.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: response.status, body: json, text, headers: response.headers };
+  };
+  return { login, body, cookie, setCookie: login.headers.get('set-cookie') ?? '', call };
+}
+
+describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
+  let db: Db;
+  let server: TestServer;
+  let keyApi: Client;
+
+  beforeAll(async () => {
+    db = await openTestStore(kind);
+    server = await startServer(db);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await resetStore(db);
+    for (const [email, role] of [
+      ['viewer@acme.test', 'viewer'],
+      ['operator@acme.test', 'operator'],
+      ['admin@acme.test', 'admin'],
+    ]) {
+      await createUser(db, { orgSlug: 'acme', email: email!, role: role!, password: PASSWORD });
+    }
+    keyApi = client(server.url, await newKey(db, 'acme', ['admin']));
+  });
+
+  it('pages without a session redirect to the login page', async () => {
+    const reply = await fetch(`${server.url}/console/sessions`, { redirect: 'manual' });
+    expect(reply.status).toBe(302);
+    expect(reply.headers.get('location')).toBe('/console/login?next=%2Fconsole%2Fsessions');
+    const loginPage = await fetch(`${server.url}/console/login`);
+    expect(loginPage.status).toBe(200);
+    expect(await loginPage.text()).toContain('<div id="app">');
+  });
+
+  it('login sets an HttpOnly, SameSite=Lax session cookie with an expiry; a wrong password answers 401', async () => {
+    const wrong = await browser(server.url, 'viewer@acme.test', 'wrong password!');
+    expect(wrong.login.status).toBe(401);
+    const viewer = await browser(server.url, 'viewer@acme.test');
+    expect(viewer.login.status).toBe(200);
+    expect(viewer.body).toMatchObject({ user: { email: 'viewer@acme.test', role: 'viewer', org: 'acme' } });
+    expect(viewer.setCookie).toMatch(/HttpOnly/i);
+    expect(viewer.setCookie).toMatch(/SameSite=Lax/i);
+    expect(viewer.setCookie).toMatch(/Expires=/i);
+    expect(viewer.setCookie).not.toMatch(/Secure/i);
+    const page = await viewer.call('GET', '/console/runners');
+    expect(page.status).toBe(200);
+    expect((await viewer.call('GET', '/console/api/me')).body.user.email).toBe('viewer@acme.test');
+  });
+
+  it('a change without the CSRF token answers 403, with it the change is made', async () => {
+    const operator = await browser(server.url, 'operator@acme.test');
+    const profile = { name: 'from-console' };
+    const refused = await operator.call('POST', '/console/api/v1/runners/profiles', profile, false);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('csrf_required');
+    const made = await operator.call('POST', '/console/api/v1/runners/profiles', profile);
+    expect(made.status).toBe(201);
+    // The same cookie is accepted by the API itself, with the same CSRF rule.
+    expect((await operator.call('GET', '/api/runners')).status).toBe(200);
+    expect((await operator.call('POST', '/v1/runners/profiles', { name: 'direct' }, false)).status).toBe(403);
+  });
+
+  it('roles: a viewer reads but cannot cancel, dispatch or create; an operator can', async () => {
+    const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
+    const session = (await keyApi.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {} }))
+      .body;
+    const viewer = await browser(server.url, 'viewer@acme.test');
+    expect((await viewer.call('GET', `/console/api/v1/runners/sessions/${session.id}`)).status).toBe(200);
+    expect((await viewer.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`)).status).toBe(403);
+    expect(
+      (
+        await viewer.call('POST', '/console/api/v1/runners/sessions', {
+          profile_id: profileId,
+          task_id: 'x',
+          input: {},
+        })
+      ).status,
+    ).toBe(403);
+    const operator = await browser(server.url, 'operator@acme.test');
+    const cancelled = await operator.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    const admin = await browser(server.url, 'admin@acme.test');
+    const audit = await admin.call('GET', '/console/api/v1/audit');
+    expect(audit.body.items.find((r: { action: string }) => r.action.endsWith('/cancel')).actor).toBe(
+      'user:operator@acme.test',
+    );
+    expect((await operator.call('GET', '/console/api/v1/audit')).status).toBe(403);
+  });
+
+  it('another org’s ids answer 404 through the console', async () => {
+    await createUser(db, { orgSlug: 'globex', email: 'spy@globex.test', role: 'admin', password: PASSWORD });
+    const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
+    const session = (await keyApi.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {} }))
+      .body;
+    const spy = await browser(server.url, 'spy@globex.test');
+    expect((await spy.call('GET', `/console/api/v1/runners/sessions/${session.id}`)).status).toBe(404);
+    expect((await spy.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`)).status).toBe(404);
+    expect((await spy.call('GET', `/console/api/sessions/${session.id}/why-pending`)).status).toBe(404);
+  });
+
+  it('why pending: no runner online, then none with the tags, then all at capacity', async () => {
+    const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
+    const session = (
+      await keyApi.post('/v1/runners/sessions', {
+        profile_id: profileId,
+        task_id: 't',
+        input: {},
+        required_tags: ['gpu'],
+      })
+    ).body;
+    const viewer = await browser(server.url, 'viewer@acme.test');
+    const why = async () => (await viewer.call('GET', `/console/api/sessions/${session.id}/why-pending`)).body.reason;
+    expect(await why()).toBe('no_runner_online');
+    await keyApi.post('/api/runners/register', undefined, { 'x-runner-id': 'cpu' });
+    expect(await why()).toBe('no_runner_with_tags');
+    await keyApi.post('/api/runners/register', undefined, {
+      'x-runner-id': 'gpu',
+      'x-runner-tags': 'gpu',
+      'x-runner-max-concurrency': '1',
+    });
+    const other = (
+      await keyApi.post('/v1/runners/sessions', {
+        profile_id: profileId,
+        task_id: 'u',
+        input: {},
+        required_tags: ['gpu'],
+      })
+    ).body;
+    await keyApi.post(`/v1/runners/sessions/${other.id}/claim`, { runner_id: 'gpu' });
+    expect(await why()).toBe('runners_at_capacity');
+  });
+
+  it('logout ends the session; logins are rate limited per account and address', async () => {
+    const viewer = await browser(server.url, 'viewer@acme.test');
+    expect((await viewer.call('POST', '/console/api/logout')).status).toBe(200);
+    expect((await viewer.call('GET', '/console/api/v1/runners/sessions')).status).toBe(401);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push((await browser(server.url, 'admin@acme.test', 'guess number one')).login.status);
+    expect(statuses.slice(0, 9).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});
