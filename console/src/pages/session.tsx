@@ -88,6 +88,11 @@ export function SessionPage(props: { id: string; me: Me }) {
     const element = tail.current;
     if (element) element.scrollTop = element.scrollHeight;
   }, [events.length]);
+  // A state change in the stream refreshes the summary at once instead of at the next poll.
+  const stateChanges = events.filter((e) => e.type === 'state').length;
+  useEffect(() => {
+    if (stateChanges > 0) session.reload();
+  }, [stateChanges]);
   const act = async (action: 'cancel' | 'resume') => {
     try {
       await api('POST', `/v1/runners/sessions/${props.id}/${action}`);
