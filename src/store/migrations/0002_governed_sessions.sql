@@ -120,6 +120,36 @@ begin
   -- Tags sent with the claim win (a gateway claims for what it can run); else the registered runner's tags.
   v_tags := coalesce(p_tags, v_tags, '{}');
   v_max := case when v_found then v_max else 2147483647 end;
+  if p_item_id is not null then
+    -- By id (gateways): exactly that item if it is pending, regardless of profile and tags.
+    return query
+    with active as (
+      select count(*)::int as n from items
+      where v_found and org_id = p_org_id and runner_id = p_runner_id and lease_expires_at is not null
+    ), picked as (
+      select i.id from items i
+      where i.org_id = p_org_id and i.id = p_item_id and i.state = 'pending'
+        and v_max - (select n from active) > 0
+      for update of i skip locked
+    ), claimed as (
+      update items i set
+        state = 'dispatched', runner_id = p_runner_id, attempt = i.attempt + 1, phase = null,
+        lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
+        last_event_seq = i.last_event_seq + 1, updated_at = now()
+      from picked where i.id = picked.id
+      returning i.*
+    ), attempt_rows as (
+      insert into attempts (item_id, attempt, runner_id) select c.id, c.attempt, c.runner_id from claimed c
+    ), events as (
+      insert into item_events (item_id, seq, type, level, message, data)
+      select c.id, c.last_event_seq, 'state', 'info', 'pending → dispatched',
+             jsonb_build_object('from', 'pending', 'to', 'dispatched', 'attempt', c.attempt, 'runnerId', c.runner_id)
+      from claimed c
+    )
+    select * from claimed c;
+    return;
+  end if;
+  -- Next in queue order. A separate statement from the by-id one, so each keeps a plan that walks items_pending.
   return query
   with active as (
     select count(*)::int as n from items
@@ -127,9 +157,8 @@ begin
   ), picked as (
     select i.id from items i
     where i.org_id = p_org_id and i.state = 'pending'
-      and (p_item_id is null or i.id = p_item_id)
-      and (p_item_id is not null or p_profile_ids is null or i.profile_id = any(p_profile_ids))
-      and (p_item_id is not null or i.required_tags <@ v_tags)
+      and (p_profile_ids is null or i.profile_id = any(p_profile_ids))
+      and i.required_tags <@ v_tags
     order by i.queue_seq
     limit greatest(0, least(p_limit, v_max - (select n from active)))
     for update of i skip locked
