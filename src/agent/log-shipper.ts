@@ -25,8 +25,13 @@ export class LogShipper<T = string> {
   push(entry: T): void {
     this.pending.push(entry);
     fs.appendFileSync(this.spoolFile, `${JSON.stringify(entry)}\n`);
-    if (this.pending.length >= MAX_LINES) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    if (this.pending.length >= MAX_LINES) this.flushInBackground();
+    else this.timer ??= setTimeout(() => this.flushInBackground(), FLUSH_MS);
+  }
+
+  /** A failure here (e.g. a stale attempt) is kept and surfaces on the caller's next `flush()`. */
+  private flushInBackground(): void {
+    this.flush().catch(() => {});
   }
 
   /** Sends everything pushed so far; rejects with the first send error (e.g. a stale attempt). */

@@ -140,6 +140,8 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
           return;
         }
         messages = messages.then(() => handle(message));
+        // Awaited after the program ends; until then a failure must not count as unhandled.
+        messages.catch(() => {});
         return;
       }
       events.push({ type: 'log', level: stream === 'stderr' ? 'warn' : 'info', message: fitLine(line) });

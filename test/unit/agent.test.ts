@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, containerArgs, runProgram } from '../../src/agent/executor.ts';
+import { LogShipper } from '../../src/agent/log-shipper.ts';
 import { commentableLines, numberedPatch, parseGitDiff } from '../../src/agent/review/diff.ts';
 import { chunkDiff } from '../../src/agent/review/llm-reviewer.ts';
 import { backoffMs } from '../../src/delivery/worker.ts';
@@ -125,6 +129,37 @@ describe('executors', () => {
       onLine: () => {},
     });
     expect(outcome.reason).toBe('timeout');
+  });
+});
+
+describe('log shipping', () => {
+  it('a failed background batch does not crash the agent; the next flush reports it and keeps the line', async () => {
+    const spool = path.join(os.tmpdir(), `runplane-spool-${process.pid}.jsonl`);
+    const refused = new Error('stale attempt');
+    const sent: string[][] = [];
+    const shipper = new LogShipper<string>(async (lines) => {
+      sent.push(lines);
+      throw refused;
+    }, spool);
+    shipper.push('one');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(sent).toEqual([['one']]);
+    await expect(shipper.flush()).rejects.toBe(refused);
+    expect(fs.readFileSync(spool, 'utf8')).toBe('"one"\n');
+    fs.rmSync(spool, { force: true });
+  });
+
+  it('batches at most 200 lines and removes the spool once everything is sent', async () => {
+    const spool = path.join(os.tmpdir(), `runplane-spool-ok-${process.pid}.jsonl`);
+    const sent: number[] = [];
+    const shipper = new LogShipper<string>(async (lines) => {
+      sent.push(lines.length);
+    }, spool);
+    for (let i = 0; i < 450; i++) shipper.push(`line ${i}`);
+    await shipper.flush();
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(450);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(200);
+    expect(fs.existsSync(spool)).toBe(false);
   });
 });
 
