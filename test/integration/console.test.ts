@@ -127,6 +127,25 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
     expect((await operator.call('GET', '/console/api/v1/audit')).status).toBe(403);
   });
 
+  it('downloads an artifact through the console with its content type', async () => {
+    const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
+    const session = (await keyApi.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {} }))
+      .body;
+    const artifact = (
+      await keyApi.call('POST', `/v1/runners/sessions/${session.id}/artifacts?name=r.txt`, 'report', {
+        'content-type': 'text/plain',
+      })
+    ).body;
+    const viewer = await browser(server.url, 'viewer@acme.test');
+    const download = await viewer.call(
+      'GET',
+      `/console/api/v1/runners/sessions/${session.id}/artifacts/${artifact.id}/content`,
+    );
+    expect(download.status).toBe(200);
+    expect(download.text).toBe('report');
+    expect(download.headers.get('content-type')).toContain('text/plain');
+  });
+
   it('another org’s ids answer 404 through the console', async () => {
     await createUser(db, { orgSlug: 'globex', email: 'spy@globex.test', role: 'admin', password: PASSWORD });
     const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;

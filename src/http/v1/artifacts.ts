@@ -74,29 +74,34 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
     }),
   );
 
-  app.get(
-    '/v1/runners/sessions/:id/artifacts/:artifact_id/content',
-    {
-      config: { scope: 'runners:read' },
-      schema: {
-        tags,
-        summary: 'Download an artifact with its stored content type',
-        params: Type.Object({ id: Id, artifact_id: Id }),
+  const downloadRoute = (url: string, hide: boolean) =>
+    app.get(
+      url,
+      {
+        config: { scope: 'runners:read' },
+        schema: {
+          tags,
+          summary: 'Download an artifact with its stored content type',
+          params: Type.Object({ id: Id, artifact_id: Id }),
+          hide,
+        },
       },
-    },
-    async (request, reply) => {
-      const { artifact, content } = await openArtifact(
-        core,
-        principalOf(request).orgId,
-        request.params.id,
-        request.params.artifact_id,
-      );
-      return reply
-        .header('content-type', artifact.contentType)
-        .header('content-length', String(artifact.size))
-        .header('etag', `"${artifact.sha256}"`)
-        .header('content-disposition', `attachment; filename="${artifact.name.replace(/["\\\r\n]/g, '_')}"`)
-        .send(content);
-    },
-  );
+      async (request, reply) => {
+        const { artifact, content } = await openArtifact(
+          core,
+          principalOf(request).orgId,
+          request.params.id,
+          request.params.artifact_id,
+        );
+        return reply
+          .header('content-type', artifact.contentType)
+          .header('content-length', String(artifact.size))
+          .header('etag', `"${artifact.sha256}"`)
+          .header('content-disposition', `attachment; filename="${artifact.name.replace(/["\\\r\n]/g, '_')}"`)
+          .send(content);
+      },
+    );
+  downloadRoute('/v1/runners/sessions/:id/artifacts/:artifact_id/content', false);
+  // The console's download links use this path: streamed like the API's, not buffered through the BFF.
+  downloadRoute('/console/api/v1/runners/sessions/:id/artifacts/:artifact_id/content', true);
 };
