@@ -96,10 +96,12 @@ create table audit_log (
 );
 create index audit_log_by_org on audit_log (org_id, id desc);
 
--- The claim gains what governed sessions need: claim one item by id (gateways), runners that were never
--- registered (tags come with the request; no concurrency cap since no max is known), and the profile filter.
--- Still one call, one round trip.
-drop function runplane_claim_items(text, text, text[], integer);
+-- The claim, as one call (one round trip). Inside plpgsql each statement takes a fresh snapshot, so the free-slot
+-- count is read after the runner row is locked: concurrent claims for one runner cannot both see the same free slot.
+-- Pending rows are taken with SKIP LOCKED, so concurrent claimers never wait on or double-take an item. Every
+-- claimed item gets attempt + 1, a lease, an attempt row and a state event in one statement.
+-- It serves both facades: the next items in queue order for a runner (profile and tag filters), one item by id
+-- (gateways), and runners that never registered (tags come with the request; no cap since no max is known).
 create function runplane_claim_items(
   p_org_id text, p_runner_id text, p_profile_ids text[], p_limit integer, p_tags text[], p_item_id text,
   p_require_registered boolean
@@ -110,6 +112,8 @@ declare
   v_tags text[];
   v_max integer;
   v_found boolean;
+  v_free integer;
+  v_ids text[];
 begin
   select tags, max_concurrency into v_tags, v_max from runners
   where org_id = p_org_id and id = p_runner_id for update;
@@ -119,55 +123,37 @@ begin
   end if;
   -- Tags sent with the claim win (a gateway claims for what it can run); else the registered runner's tags.
   v_tags := coalesce(p_tags, v_tags, '{}');
-  v_max := case when v_found then v_max else 2147483647 end;
+  v_free := case when v_found then v_max - (
+    select count(*)::int from items where org_id = p_org_id and runner_id = p_runner_id and lease_expires_at is not null
+  ) else p_limit end;
+  -- Two small pick statements (each keeps a plan that suits it), one claim statement for both.
   if p_item_id is not null then
-    -- By id (gateways): exactly that item if it is pending, regardless of profile and tags.
-    return query
-    with active as (
-      select count(*)::int as n from items
-      where v_found and org_id = p_org_id and runner_id = p_runner_id and lease_expires_at is not null
-    ), picked as (
-      select i.id from items i
-      where i.org_id = p_org_id and i.id = p_item_id and i.state = 'pending'
-        and v_max - (select n from active) > 0
-      for update of i skip locked
-    ), claimed as (
-      update items i set
-        state = 'dispatched', runner_id = p_runner_id, attempt = i.attempt + 1, phase = null,
-        lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
-        last_event_seq = i.last_event_seq + 1, updated_at = now()
-      from picked where i.id = picked.id
-      returning i.*
-    ), attempt_rows as (
-      insert into attempts (item_id, attempt, runner_id) select c.id, c.attempt, c.runner_id from claimed c
-    ), events as (
-      insert into item_events (item_id, seq, type, level, message, data)
-      select c.id, c.last_event_seq, 'state', 'info', 'pending → dispatched',
-             jsonb_build_object('from', 'pending', 'to', 'dispatched', 'attempt', c.attempt, 'runnerId', c.runner_id)
-      from claimed c
-    )
-    select * from claimed c;
+    select array_agg(i.id) into v_ids from (
+      select id from items
+      where org_id = p_org_id and id = p_item_id and state = 'pending' and v_free > 0
+      for update skip locked
+    ) i;
+  else
+    select array_agg(i.id) into v_ids from (
+      select id from items
+      where org_id = p_org_id and state = 'pending'
+        and (p_profile_ids is null or profile_id = any(p_profile_ids))
+        and required_tags <@ v_tags
+      order by queue_seq
+      limit greatest(0, least(p_limit, v_free))
+      for update skip locked
+    ) i;
+  end if;
+  if v_ids is null then
     return;
   end if;
-  -- Next in queue order. A separate statement from the by-id one, so each keeps a plan that walks items_pending.
   return query
-  with active as (
-    select count(*)::int as n from items
-    where v_found and org_id = p_org_id and runner_id = p_runner_id and lease_expires_at is not null
-  ), picked as (
-    select i.id from items i
-    where i.org_id = p_org_id and i.state = 'pending'
-      and (p_profile_ids is null or i.profile_id = any(p_profile_ids))
-      and i.required_tags <@ v_tags
-    order by i.queue_seq
-    limit greatest(0, least(p_limit, v_max - (select n from active)))
-    for update of i skip locked
-  ), claimed as (
+  with claimed as (
     update items i set
       state = 'dispatched', runner_id = p_runner_id, attempt = i.attempt + 1, phase = null,
       lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond',
       last_event_seq = i.last_event_seq + 1, updated_at = now()
-    from picked where i.id = picked.id
+    where i.id = any(v_ids)
     returning i.*
   ), attempt_rows as (
     insert into attempts (item_id, attempt, runner_id) select c.id, c.attempt, c.runner_id from claimed c
