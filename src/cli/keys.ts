@@ -6,6 +6,9 @@ import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { findOrgBySlug, listKeys, revokeKey } from '../store/sql/keys.ts';
 
+/** What `runplane runner` needs: claim and write its tasks. */
+const RUNNER_SCOPES = 'runners:read,runners:write';
+
 async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = await openStore(config);
   try {
@@ -18,13 +21,19 @@ async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise
 
 export async function createKey(
   config: Config,
-  options: { org: string; scopes: string; name?: string },
+  options: { org: string; scopes?: string; runner?: boolean; name?: string },
 ): Promise<void> {
-  const scopes = parseScopes(options.scopes.split(','));
+  if (!options.scopes && !options.runner) {
+    throw new Error('give --scopes (e.g. runners:read,runners:write,runners:dispatch), or --runner for a runner key');
+  }
+  const scopes = parseScopes((options.scopes ?? RUNNER_SCOPES).split(','));
+  const kind = options.runner ? 'runner' : 'standard';
   const { key, record } = await withStore(config, (db) =>
-    createApiKey(db, { orgSlug: options.org, scopes, name: options.name }),
+    createApiKey(db, { orgSlug: options.org, scopes, name: options.name, kind }),
   );
-  console.log(`created key ${record.id} for org ${record.orgSlug} with scopes ${record.scopes.join(',')}`);
+  console.log(
+    `created ${kind === 'runner' ? 'runner ' : ''}key ${record.id} for org ${record.orgSlug} with scopes ${record.scopes.join(',')}`,
+  );
   console.log('the key is shown once; store it now:');
   console.log(key);
 }
@@ -39,10 +48,12 @@ export async function listApiKeys(config: Config, options: { org?: string }): Pr
     console.log('no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`');
     return;
   }
-  console.log(['ID', 'ORG', 'NAME', 'SCOPES', 'CREATED', 'STATUS'].join('\t'));
+  console.log(['ID', 'ORG', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'STATUS'].join('\t'));
   for (const key of rows) {
     const status = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
-    console.log([key.id, key.orgSlug, key.name, key.scopes.join(','), key.createdAt.toISOString(), status].join('\t'));
+    console.log(
+      [key.id, key.orgSlug, key.name, key.kind, key.scopes.join(','), key.createdAt.toISOString(), status].join('\t'),
+    );
   }
 }
 

@@ -40,9 +40,15 @@ keys
   .command('create')
   .description('create an API key (and the org when new); prints the key alone on the last line')
   .requiredOption('--org <org>', 'org slug, e.g. acme')
-  .requiredOption('--scopes <scopes>', 'comma-separated: runners:read,runners:write,runners:dispatch,admin')
+  .option(
+    '--scopes <scopes>',
+    'comma-separated: runners:read,runners:write,runners:dispatch,admin (runner keys: runners:read,runners:write)',
+  )
+  .option('--runner', 'a runner key, for `runplane runner`: every task write it makes must name its attempt')
   .option('--name <name>', 'label shown in `keys list`')
-  .action(async (options: { org: string; scopes: string; name?: string }) => createKey(loadConfig(), options));
+  .action(async (options: { org: string; scopes?: string; runner?: boolean; name?: string }) =>
+    createKey(loadConfig(), options),
+  );
 keys
   .command('list')
   .description('list API keys (never the secrets)')

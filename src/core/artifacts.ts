@@ -1,13 +1,14 @@
 // Session artifacts: produced files, streamed into blob storage with their size and SHA-256.
 import type { Readable } from 'node:stream';
 import { BlobTooLarge } from '../store/blobs.ts';
+import type { Queryable } from '../store/db.ts';
 import { type Artifact, getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
 import { appendEvents } from '../store/sql/events.ts';
 import { updateItem } from '../store/sql/items.ts';
 import type { Core } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
-import { getItemOrThrow, isRunnerWrite, sessionWrite } from './items.ts';
+import { getItemOrThrow, lockForWrite } from './items.ts';
 import type { WriterIdentity } from './types.ts';
 
 export async function uploadArtifact(
@@ -17,19 +18,15 @@ export async function uploadArtifact(
   upload: { name: string; contentType: string; body: Readable },
   writer: WriterIdentity,
 ): Promise<{ artifact: Artifact; cancelRequested: boolean }> {
-  // Fence (or check) before taking the bytes, so a stale runner's upload is refused without storing anything.
-  const state = await sessionWrite(
-    core,
-    orgId,
-    sessionId,
-    writer,
-    'upload an artifact',
-    async (_tx, item) => item.state,
-    () => true,
-  );
+  // Fence (or check) before taking the bytes, so a stale runner's upload is refused without storing anything, and
+  // again under the row lock of the transaction that commits it: the attempt may have ended while the bytes came.
+  const rules = { what: 'session', operatorAllowed: () => true };
+  const check = (tx: Queryable) => lockForWrite(tx, orgId, sessionId, writer, 'upload an artifact', rules);
+  await core.db.tx(check);
   const id = newId('art');
   try {
     return await core.blobs.write(id, upload.body, core.config.artifactMaxBytes, async (tx, blob) => {
+      const { item, context } = await check(tx);
       const artifact = await insertArtifact(tx, {
         id,
         orgId,
@@ -47,8 +44,8 @@ export async function uploadArtifact(
           data: { artifactId: id, size: blob.size, sha256: blob.sha256 },
         },
       ]);
-      if (isRunnerWrite(writer)) await updateItem(tx, sessionId, { lease: 'extend' });
-      return { artifact, cancelRequested: state === 'cancel_requested' };
+      if (context.lease === 'extend') await updateItem(tx, sessionId, { lease: 'extend' });
+      return { artifact, cancelRequested: item.state === 'cancel_requested' };
     });
   } catch (error) {
     if (error instanceof BlobTooLarge) {

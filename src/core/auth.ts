@@ -8,7 +8,7 @@ import { findGrantByTokenHash } from '../store/sql/grants.ts';
 import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey } from '../store/sql/keys.ts';
 import { invalid, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
-import { type ApiKey, type Principal, SCOPES, type Scope } from './types.ts';
+import { type ApiKey, type KeyKind, type Principal, SCOPES, type Scope } from './types.ts';
 
 const KEY_PREFIX = 'rp_';
 /** Permission-grant tokens (minted in grants.ts) start with this. */
@@ -32,7 +32,7 @@ export function parseScopes(values: readonly string[], field = 'scopes'): Scope[
 /** Creates a key (and its org when new). The plain key is returned once and never stored. */
 export async function createApiKey(
   db: Db,
-  request: { orgSlug: string; scopes: Scope[]; name?: string },
+  request: { orgSlug: string; scopes: Scope[]; name?: string; kind?: KeyKind },
 ): Promise<{ key: string; record: ApiKey }> {
   if (!ORG_SLUG.test(request.orgSlug)) {
     throw invalid('org', 'an org slug is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
@@ -46,6 +46,7 @@ export async function createApiKey(
       name: request.name ?? 'default',
       keyHash: hashApiKey(key),
       scopes: request.scopes,
+      kind: request.kind ?? 'standard',
     });
   });
   return { key, record };
@@ -127,6 +128,7 @@ export class Authenticator {
       actor: record.id,
       scopes: effectiveScopes(record.scopes),
       via: 'api_key',
+      runnerKey: record.kind === 'runner',
     };
     this.keyCache.set(hash, principal);
     return principal;

@@ -1,6 +1,7 @@
-// The lifecycle engine for work items: dispatch, claim, runner writes (phase, events, result) and cancel.
+// The lifecycle engine for work items: dispatch, claim, writes (phase, events, result) and cancel.
 // Every facade calls these functions; none of them re-implements a claim, a fence or a state change.
-// Invariant: a runner write is checked (fencing) and applied under the item's row lock in one transaction.
+// Invariant: a write is checked (fencing) and applied under the item's row lock in one transaction, and only a
+// fenced runner write extends a lease.
 import type { Db, Queryable } from '../store/db.ts';
 import { appendEvents, listEvents } from '../store/sql/events.ts';
 import {
@@ -8,20 +9,23 @@ import {
   claimItems,
   closeAttempt,
   getItem,
-  type ItemChange,
   insertItem,
   type LockedItem,
   lockItem,
   type NewItem,
   RunnerNotRegistered,
+  RunnerReplaced,
+  releaseLeases,
   updateItem,
 } from '../store/sql/items.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
-import { checkWriter } from './fencing.ts';
+import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
-import { canTransition, type ItemState, isLeased, isTerminal } from './states.ts';
+import { onItemFinished } from './review-delivery.ts';
+import { isLeased, isTerminal } from './states.ts';
+import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 
 /** Long-pollers re-check at least this often, which covers work made claimable by another server instance. */
@@ -79,6 +83,29 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
   return item;
 }
 
+async function claimOnce(db: Db, options: ClaimRequest): Promise<Item[]> {
+  try {
+    return await claimItems(db, options);
+  } catch (error) {
+    if (error instanceof RunnerNotRegistered) throw notFound('runner', options.runnerId);
+    if (error instanceof RunnerReplaced) throw runnerReplaced(options.runnerId);
+    throw error;
+  }
+}
+
+/** A runner process whose instance was superseded by a newer register of the same runner id must stop. */
+export const runnerReplaced = (runnerId: string) =>
+  conflict(
+    'runner_replaced',
+    `runner ${JSON.stringify(runnerId)} registered again from another process; this instance must stop ` +
+      '(its tasks were released). Stop the duplicate process or give each process its own runner id',
+  );
+
+/** Claims one batch (one call); an unregistered runner where registration is required answers 404. */
+export function claimItemsOrNotFound(core: Core, options: ClaimRequest): Promise<Item[]> {
+  return claimOnce(core.db, options);
+}
+
 export interface ClaimOptions extends ClaimRequest {
   /** How long to wait for work when none is there (long poll); 0 answers at once. */
   waitMs: number;
@@ -86,27 +113,15 @@ export interface ClaimOptions extends ClaimRequest {
   signal?: AbortSignal;
 }
 
-/** Claims one batch (one call); an unregistered runner where registration is required answers 404. */
-export function claimItemsOrNotFound(core: Core, options: ClaimRequest): Promise<Item[]> {
-  return claimOnce(core.db, options);
-}
-
-async function claimOnce(db: Db, options: ClaimRequest): Promise<Item[]> {
-  try {
-    return await claimItems(db, options);
-  } catch (error) {
-    if (error instanceof RunnerNotRegistered) throw notFound('runner', options.runnerId);
-    throw error;
-  }
-}
-
 /**
- * Claims up to `limit` items for a registered runner, waiting up to `waitMs` for one to arrive. The wake-up
- * subscription is taken before each claim, so a dispatch between the claim and the wait is never missed.
+ * Claims up to `limit` items for a runner, waiting up to `waitMs` for one to arrive. The wake-up subscription is
+ * taken before each claim, so a dispatch between the claim and the wait is never missed. A client that went away
+ * claims nothing: the signal is checked before every claim, and a claim that raced the disconnect is handed back.
  */
 export async function claimForRunner(core: Core, options: ClaimOptions): Promise<Item[]> {
   const deadline = Date.now() + options.waitMs;
   for (;;) {
+    if (options.signal?.aborted) return [];
     const subscription = core.wakeups.subscribe(options.orgId);
     let items: Item[];
     try {
@@ -114,6 +129,11 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
     } catch (error) {
       subscription.cancel();
       throw error;
+    }
+    if (items.length > 0 && options.signal?.aborted) {
+      subscription.cancel();
+      await releaseClaim(core, options, items);
+      return [];
     }
     const remaining = deadline - Date.now();
     if (items.length > 0 || remaining <= 0 || options.signal?.aborted) {
@@ -124,62 +144,68 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
   }
 }
 
-const stateEvent = (from: ItemState, to: ItemState, data: Record<string, unknown> = {}): NewEvent => ({
-  type: 'state',
-  level: to === 'failed' ? 'error' : 'info',
-  message: `${from} → ${to}`,
-  data: { from, to, ...data },
-});
-
-/**
- * Runs a runner write: locks the item, fences the writer and lets `apply` write (callers extend the lease: a write
- * by the runner proves it is alive). Nothing is written when the fence refuses.
- */
-export async function runnerWrite<T>(
-  core: Core,
-  orgId: string,
-  itemId: string,
-  writer: WriterIdentity,
-  action: string,
-  apply: (tx: Queryable, item: LockedItem) => Promise<T>,
-  what = 'task',
-): Promise<T> {
-  return core.db.tx(async (tx) => {
-    const item = await lockItem(tx, orgId, itemId);
-    if (!item) throw notFound(what, itemId);
-    checkWriter(item, writer, action);
-    return apply(tx, item);
-  });
+/** Hands back items claimed for a client that is gone (at once, instead of when their leases lapse). */
+async function releaseClaim(core: Core, claim: ClaimRequest, items: Item[]): Promise<void> {
+  const itemIds = items.map((item) => item.id);
+  await core.db.tx((tx) => releaseLeases(tx, { orgId: claim.orgId, runnerId: claim.runnerId, itemIds }, 'client_gone'));
+  core.wakeups.notify(claim.orgId);
 }
 
-/** True when a write carries a runner identity (header or body) and must be fenced; else it is an operator's. */
-export const isRunnerWrite = (writer: WriterIdentity) => writer.runnerId != null || writer.attempt != null;
+/** What a write's `apply` learns besides the locked item. */
+export interface WriteContext {
+  /** A fenced runner write (true) or an operator's (false). */
+  byRunner: boolean;
+  /** The lease change this write makes: a runner's write proves it is alive, an operator's does not. */
+  lease: 'extend' | 'keep';
+  /** The operator's actor for transitions, undefined for a runner write. */
+  operator: string | null | undefined;
+}
+
+export interface WriteRules {
+  /** `task` or `session`, for messages. */
+  what?: string;
+  /** When an operator (a write without runner identity) may make this write; default: the item is not finished. */
+  operatorAllowed?: (item: LockedItem) => boolean;
+}
 
 /**
- * A write by a runner (fenced against its attempt) or by an operator (allowed by scope, any state `allow` accepts):
- * one place decides which rule applies.
+ * Locks the item in `tx` and checks the write: a runner's is fenced, an operator's is checked against `rules`.
+ * Every write to an item passes here, in the transaction that makes it.
  */
-export async function sessionWrite<T>(
+export async function lockForWrite(
+  tx: Queryable,
+  orgId: string,
+  itemId: string,
+  writer: WriterIdentity,
+  action: string,
+  rules: WriteRules = {},
+): Promise<{ item: LockedItem; context: WriteContext }> {
+  const what = rules.what ?? 'task';
+  const kind = writerKind(writer);
+  const item = await lockItem(tx, orgId, itemId);
+  if (!item) throw notFound(what, itemId);
+  if (kind === 'runner') {
+    checkRunnerWriter(item, writer, action);
+    return { item, context: { byRunner: true, lease: 'extend', operator: undefined } };
+  }
+  checkOperatorWrite(item, action, rules.operatorAllowed ?? ((locked) => !isTerminal(locked.state)), what);
+  return { item, context: { byRunner: false, lease: 'keep', operator: writer.actor ?? null } };
+}
+
+/** Runs one write: lockForWrite, then `apply` in the same transaction. Nothing is written when the check refuses. */
+export async function writeItem<T>(
   core: Core,
   orgId: string,
   itemId: string,
   writer: WriterIdentity,
   action: string,
-  apply: (tx: Queryable, item: LockedItem) => Promise<T>,
-  operatorAllowed: (item: LockedItem) => boolean = (item) => !isTerminal(item.state),
+  apply: (tx: Queryable, item: LockedItem, context: WriteContext) => Promise<T>,
+  rules: WriteRules = {},
 ): Promise<T> {
-  if (isRunnerWrite(writer)) return runnerWrite(core, orgId, itemId, writer, action, apply, 'session');
+  writerKind(writer);
   return core.db.tx(async (tx) => {
-    const item = await lockItem(tx, orgId, itemId);
-    if (!item) throw notFound('session', itemId);
-    if (!operatorAllowed(item)) {
-      throw conflict(
-        isTerminal(item.state) ? 'task_finished' : 'illegal_transition',
-        `cannot ${action}: the session is ${item.state}`,
-        { state: item.state },
-      );
-    }
-    return apply(tx, item);
+    const { item, context } = await lockForWrite(tx, orgId, itemId, writer, action, rules);
+    return apply(tx, item, context);
   });
 }
 
@@ -191,50 +217,61 @@ export async function recordPhase(
   phase: string,
   writer: WriterIdentity,
 ): Promise<Item> {
-  return runnerWrite(core, orgId, itemId, writer, 'report a phase', async (tx, item) => {
-    const events: NewEvent[] = [];
-    let state: ItemState | undefined;
-    if (item.state === 'dispatched') {
-      state = 'running';
-      events.push(stateEvent('dispatched', 'running', { attempt: item.attempt, runnerId: item.runnerId }));
-    }
-    events.push({ type: 'phase', level: 'info', message: phase, data: { phase, previous: item.phase } });
-    await appendEvents(tx, itemId, events);
-    return updateItem(tx, itemId, { state, phase, lease: 'extend', started: state === 'running' });
-  });
+  return writeItem(
+    core,
+    orgId,
+    itemId,
+    writer,
+    'report a phase',
+    async (tx, item, { lease, operator }) => {
+      const phaseEvent: NewEvent = {
+        type: 'phase',
+        level: 'info',
+        message: phase,
+        data: { phase, previous: item.phase, ...(operator !== undefined ? { by: 'operator' } : {}) },
+      };
+      if (item.state === 'dispatched') {
+        return transition(tx, item, 'running', {
+          reason: 'phase_reported',
+          operator,
+          eventsAfter: [phaseEvent],
+          phase,
+          lease,
+          started: true,
+        });
+      }
+      await appendEvents(tx, itemId, [phaseEvent]);
+      return updateItem(tx, itemId, { phase, lease });
+    },
+    { operatorAllowed: (item) => isLeased(item.state) },
+  );
 }
 
-/** Appends runner-written events (log lines, structured events) as one multi-row insert and extends the lease. */
-export async function appendRunnerEvents(
+/**
+ * Appends events (log lines, structured events) as one multi-row insert. A runner's extend its lease; an
+ * operator's are accepted where `rules` allow.
+ */
+export async function appendItemEvents(
   core: Core,
   orgId: string,
   itemId: string,
   events: readonly NewEvent[],
   writer: WriterIdentity,
+  rules: WriteRules = {},
 ): Promise<{ item: Item; events: ItemEvent[] }> {
-  return runnerWrite(core, orgId, itemId, writer, 'append events', async (tx) => {
-    const stored = await appendEvents(tx, itemId, events);
-    const item = await updateItem(tx, itemId, { lease: 'extend' });
-    return { item, events: stored };
-  });
-}
-
-/** Moves a leased item to another leased or paused state on the runner's behalf (e.g. `running`). */
-export async function moveLeasedItem(
-  core: Core,
-  orgId: string,
-  itemId: string,
-  to: ItemState,
-  writer: WriterIdentity,
-): Promise<Item> {
-  return runnerWrite(core, orgId, itemId, writer, `move the task to ${to}`, async (tx, item) => {
-    if (item.state === to) return updateItem(tx, itemId, { lease: 'extend' });
-    if (!canTransition(item.state, to)) {
-      throw conflict('illegal_transition', `cannot move the task from ${item.state} to ${to}`, { state: item.state });
-    }
-    await appendEvents(tx, itemId, [stateEvent(item.state, to, { attempt: item.attempt })]);
-    return updateItem(tx, itemId, { state: to, lease: 'extend', started: to === 'running' });
-  });
+  return writeItem(
+    core,
+    orgId,
+    itemId,
+    writer,
+    'append events',
+    async (tx, _item, { lease }) => {
+      const stored = await appendEvents(tx, itemId, events);
+      const item = await updateItem(tx, itemId, { lease });
+      return { item, events: stored };
+    },
+    rules,
+  );
 }
 
 export type Outcome = 'succeeded' | 'failed' | 'cancelled';
@@ -248,16 +285,15 @@ export interface Completion {
   writer: WriterIdentity;
   /** Identifies "the same submission": a repeat with the same fingerprint by the same runner is answered again. */
   fingerprintOf: unknown;
-  /** Writes that must commit with the result (the review outbox row). */
-  onFinished?: (tx: Queryable, item: Item) => Promise<void>;
   /** Other fields written with the result (progress, metadata). */
-  also?: Pick<ItemChange, 'progress' | 'metadata'>;
+  also?: { progress?: number; metadata?: Record<string, unknown> };
 }
 
 /**
- * Finishes an item with the runner's result. Idempotent: the same submission again returns the stored item with
+ * The one finish path of both facades. Idempotent: the same submission again returns the stored item with
  * `replayed`; another submission for a finished item is refused. A result for an item whose cancellation was
- * requested finishes it as `cancelled` (the result is kept).
+ * requested finishes it as `cancelled` (the result is kept). What a finished item triggers (a review's delivery) is
+ * written in the same transaction, whichever API finished it.
  */
 export async function finishItem(
   core: Core,
@@ -266,38 +302,49 @@ export async function finishItem(
   completion: Completion,
 ): Promise<{ item: Item; replayed: boolean }> {
   const hash = fingerprint(completion.fingerprintOf);
+  const writer = completion.writer;
+  const kind = writerKind(writer);
   return core.db.tx(async (tx) => {
     const current = await lockItem(tx, orgId, itemId);
     if (!current) throw notFound('task', itemId);
-    const sameRunner = completion.writer.runnerId == null || completion.writer.runnerId === current.runnerId;
+    const sameRunner =
+      (writer.runnerId == null || writer.runnerId === current.runnerId) &&
+      (writer.attempt == null || writer.attempt === current.attempt);
     if (isTerminal(current.state) && current.resultHash === hash && sameRunner) {
       return { item: current, replayed: true };
     }
-    checkWriter(current, completion.writer, 'submit a result');
+    if (kind === 'runner') checkRunnerWriter(current, writer, 'submit a result');
+    else checkOperatorWrite(current, 'submit a result', (item) => !isTerminal(item.state), 'task');
     const to: Outcome = current.state === 'cancel_requested' ? 'cancelled' : completion.outcome;
-    const events = [...(completion.events ?? [])];
-    events.push(stateEvent(current.state, to, { attempt: current.attempt, runnerId: current.runnerId }));
-    await appendEvents(tx, itemId, events);
-    const item = await updateItem(tx, itemId, {
+    const item = await transition(tx, current, to, {
+      reason: 'result',
+      operator: kind === 'operator' ? (writer.actor ?? null) : undefined,
+      events: completion.events,
       ...completion.also,
-      state: to,
       lease: 'clear',
       result: { value: completion.result, hash },
       error: completion.error ?? null,
-      failureReason: to === 'failed' ? 'runner_reported' : null,
+      failureReason: to === 'failed' ? 'runner_reported' : to === 'cancelled' ? 'cancelled' : null,
       finished: true,
     });
     await closeAttempt(tx, itemId, current.attempt, to);
-    await completion.onFinished?.(tx, item);
+    await onItemFinished(core, tx, item);
     return { item, replayed: false };
   });
 }
 
 /**
  * Cancels an item: at once when no runner holds it, otherwise by asking its runner (`cancel_requested`, delivered
- * in heartbeat and write responses); the item becomes cancelled when the runner reports or its lease expires.
+ * in heartbeat and write responses); the item becomes cancelled when the runner reports, releases it or its lease
+ * expires.
  */
-export async function requestCancel(core: Core, orgId: string, itemId: string, what = 'task'): Promise<Item> {
+export async function requestCancel(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  what = 'task',
+  actor: string | null = null,
+): Promise<Item> {
   return core.db.tx(async (tx) => {
     const item = await lockItem(tx, orgId, itemId);
     if (!item) throw notFound(what, itemId);
@@ -305,12 +352,16 @@ export async function requestCancel(core: Core, orgId: string, itemId: string, w
     if (isTerminal(item.state)) {
       throw conflict('task_finished', `cannot cancel: the ${what} is already ${item.state}`, { state: item.state });
     }
-    const to: ItemState = isLeased(item.state) ? 'cancel_requested' : 'cancelled';
-    await appendEvents(tx, itemId, [stateEvent(item.state, to, { attempt: item.attempt })]);
-    if (to === 'cancelled') {
-      return updateItem(tx, itemId, { state: to, lease: 'clear', finished: true, failureReason: 'cancelled' });
+    if (isLeased(item.state)) {
+      return transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
     }
-    return updateItem(tx, itemId, { state: to });
+    return transition(tx, item, 'cancelled', {
+      reason: 'cancelled',
+      operator: actor,
+      lease: 'clear',
+      finished: true,
+      failureReason: 'cancelled',
+    });
   });
 }
 

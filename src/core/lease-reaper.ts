@@ -1,7 +1,8 @@
 // The lease reaper: ends leases whose deadline passed, requeueing the item or failing it with `lease_expired`
 // after its last attempt. It runs every few hundred milliseconds so expiry is seen within a second; several
-// server instances may run it at once (the statement takes rows with SKIP LOCKED).
-import { endLeases } from '../store/sql/items.ts';
+// server instances may run it at once (the statement takes rows with SKIP LOCKED), and it only ever moves items
+// that are still leased (a finished item keeps its state whatever its lease column says).
+import { expireLeases } from '../store/sql/items.ts';
 import type { Core } from './context.ts';
 
 const BATCH = 500;
@@ -15,7 +16,7 @@ export interface ReaperLog {
 export async function reapExpiredLeases(core: Core): Promise<number> {
   let total = 0;
   for (;;) {
-    const ended = await endLeases(core.db, { mode: 'expired', batch: BATCH });
+    const ended = await expireLeases(core.db, BATCH);
     total += ended.length;
     for (const orgId of new Set(ended.filter((item) => item.state === 'pending').map((item) => item.orgId))) {
       core.wakeups.notify(orgId);

@@ -3,11 +3,10 @@
 // transaction, so a posted review never lacks its result and a stored result is never left unposted.
 
 import type { Queryable } from '../store/db.ts';
-import { insertOutbox } from '../store/sql/outbox.ts';
 import { getReview, insertReview, listReviews, type PullRequestRef, type ReviewRecord } from '../store/sql/reviews.ts';
 import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
-import { newId, newUuid } from './ids.ts';
+import { newUuid } from './ids.ts';
 import { finishItem, insertPendingItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
 import type { Item, NewEvent, WriterIdentity } from './types.ts';
@@ -104,22 +103,10 @@ export function listOrgReviews(
   return listReviews(core.db, orgId, options);
 }
 
-export async function cancelReview(core: Core, orgId: string, id: string): Promise<ReviewRecord> {
+export async function cancelReview(core: Core, orgId: string, id: string, actor: string | null): Promise<ReviewRecord> {
   const review = await findReview(core, orgId, id);
-  await requestCancel(core, orgId, review.item.id, 'review');
+  await requestCancel(core, orgId, review.item.id, 'review', actor);
   return findReview(core, orgId, id);
-}
-
-/**
- * Where a finished review is posted: its pull request's forge (when the server has a token for it) and the generic
- * webhook when configured. The outbox gets one row per destination, so each is retried on its own.
- */
-export function deliveryDestinations(core: Core, pullRequest: PullRequestRef | null): string[] {
-  const destinations: string[] = [];
-  if (pullRequest?.provider === 'github' && core.config.delivery.githubToken) destinations.push('github');
-  if (pullRequest?.provider === 'gitlab' && core.config.delivery.gitlabToken) destinations.push('gitlab');
-  if (core.config.delivery.webhookUrl) destinations.push('webhook');
-  return destinations;
 }
 
 /** Checks what the schema cannot: the comment count adds up and a failure says why. */
@@ -148,21 +135,6 @@ export async function submitReviewResult(
     events: submission.logs,
     writer: submission.writer,
     fingerprintOf: { result: submission.result, logs: submission.logs.map((log) => log.message) },
-    onFinished: async (tx, item) => {
-      const input = item.input as Partial<ReviewInput> | null;
-      if (item.profileId !== REVIEW_PROFILE || !input?.reviewId) return;
-      const review = await getReview(tx, orgId, input.reviewId);
-      for (const destination of deliveryDestinations(core, review?.pullRequest ?? null)) {
-        await insertOutbox(tx, {
-          id: newId('obx'),
-          orgId,
-          reviewId: input.reviewId,
-          topic: 'review.completed',
-          destination,
-          payload: { reviewId: input.reviewId, taskId: item.id, status: item.state },
-        });
-      }
-    },
   });
 }
 

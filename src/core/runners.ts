@@ -1,7 +1,10 @@
-// Runner registrations and liveness. A heartbeat extends the leases of every item the runner holds; a deregister
-// hands its unfinished items back to the queue at once instead of waiting for their leases to expire.
+// Runner registrations and liveness. Leases belong to a runner *instance*: every register starts a new one and
+// releases what earlier instances of that id held (a restarted process never finds its old tasks stuck). A heartbeat
+// that lists the tasks the runner works on extends exactly those and releases the rest; one that lists none extends
+// all of the runner's leases. A deregister hands unfinished items back at once.
 
-import { cancelRequestedIds, endLeases, extendRunnerLeases } from '../store/sql/items.ts';
+import type { Queryable } from '../store/db.ts';
+import { extendHeldLeases, releaseLeases } from '../store/sql/items.ts';
 import {
   getRunner,
   listRunners,
@@ -12,38 +15,104 @@ import {
 } from '../store/sql/runners.ts';
 import type { Core } from './context.ts';
 import { notFound } from './errors.ts';
+import { newUuid } from './ids.ts';
+import { runnerReplaced } from './items.ts';
 import type { Runner, RunnerStatus } from './types.ts';
 
-export async function registerRunner(core: Core, registration: RunnerRegistration): Promise<Runner> {
-  const runner = await upsertRunner(core.db, registration);
-  // A new or re-registered runner may open slots for waiting work.
+/** Registers (or re-registers) a runner id as a new instance; leases of its earlier instances are released. */
+export async function registerRunner(
+  core: Core,
+  registration: RunnerRegistration,
+): Promise<{ runner: Runner; releasedTaskIds: string[] }> {
+  const outcome = await core.db.tx(async (tx) => {
+    const runner = await upsertRunner(tx, { ...registration, instanceId: newUuid() });
+    const released = await releaseLeases(
+      tx,
+      { orgId: registration.orgId, runnerId: registration.id },
+      'runner_restarted',
+    );
+    return { runner, releasedTaskIds: released.map((item) => item.id) };
+  });
+  // A new or re-registered runner may open slots for waiting work, and released tasks are claimable again.
   core.wakeups.notify(registration.orgId);
-  return runner;
+  return outcome;
+}
+
+export interface HeartbeatReport {
+  status: RunnerStatus;
+  currentJobs: number;
+  /** The runner instance sending it (`x-runner-instance`); null for runners that follow only the contract. */
+  instance: string | null;
+  /** The tasks the runner works on (extension); null when not sent. */
+  taskIds: string[] | null;
+}
+
+export interface HeartbeatAnswer {
+  runner: Runner;
+  /** Held tasks whose cancellation was requested: stop them and report. */
+  cancelTaskIds: string[];
+  /** Listed tasks this runner no longer holds: stop them without reporting. */
+  staleTaskIds: string[];
+  /** Leases this heartbeat released (unlisted, or claimed before an idle runner's previous heartbeat). */
+  releasedTaskIds: string[];
 }
 
 export async function heartbeat(
   core: Core,
   orgId: string,
   runnerId: string,
-  report: { status: RunnerStatus; currentJobs: number },
-): Promise<{ runner: Runner; cancelTaskIds: string[] }> {
-  return core.db.tx(async (tx) => {
-    await extendRunnerLeases(tx, orgId, runnerId);
-    const runner = await recordHeartbeat(tx, orgId, runnerId, report.status, report.currentJobs);
-    if (!runner) throw notFound('runner', runnerId);
-    return { runner, cancelTaskIds: await cancelRequestedIds(tx, orgId, runnerId) };
+  report: HeartbeatReport,
+): Promise<HeartbeatAnswer> {
+  const answer = await core.db.tx(async (tx) => {
+    const beat = await recordHeartbeat(tx, orgId, runnerId, report);
+    if (!beat) throw await missingRunner(tx, orgId, runnerId);
+    const listed = report.taskIds === null ? null : [...new Set(report.taskIds)];
+    const held = await extendHeldLeases(tx, orgId, runnerId, listed);
+    // Listed: the runner dropped whatever it did not list. Not listed: `currentJobs: 0` means it holds nothing; a
+    // lease claimed after its previous heartbeat may still be on its way to it, so only older ones are released.
+    const release =
+      listed !== null ? held.unlisted : report.currentJobs === 0 && beat.previousHeartbeatAt ? held.extended : [];
+    const released =
+      release.length === 0
+        ? []
+        : await releaseLeases(
+            tx,
+            {
+              orgId,
+              runnerId,
+              itemIds: release,
+              claimedBefore: listed === null ? beat.previousHeartbeatAt : null,
+            },
+            'runner_abandoned',
+          );
+    const releasedIds = new Set(released.map((item) => item.id));
+    const extended = new Set(held.extended);
+    return {
+      runner: { ...beat.runner, activeItems: held.extended.length + held.unlisted.length - releasedIds.size },
+      cancelTaskIds: held.cancelRequested.filter((id) => !releasedIds.has(id)),
+      staleTaskIds: (listed ?? []).filter((id) => !extended.has(id)),
+      releasedTaskIds: [...releasedIds],
+    };
   });
+  if (answer.releasedTaskIds.length > 0) core.wakeups.notify(orgId);
+  return answer;
+}
+
+/** 409 runner_replaced when the runner exists under another instance, else 404. */
+async function missingRunner(q: Queryable, orgId: string, runnerId: string): Promise<Error> {
+  return (await getRunner(q, orgId, runnerId)) ? runnerReplaced(runnerId) : notFound('runner', runnerId);
 }
 
 export async function deregisterRunner(
   core: Core,
   orgId: string,
   runnerId: string,
+  instance: string | null,
 ): Promise<{ runner: Runner; releasedTaskIds: string[] }> {
   const outcome = await core.db.tx(async (tx) => {
-    const runner = await markRunnerOffline(tx, orgId, runnerId);
-    if (!runner) throw notFound('runner', runnerId);
-    const released = await endLeases(tx, { mode: 'released', orgId, runnerId });
+    const runner = await markRunnerOffline(tx, orgId, runnerId, instance);
+    if (!runner) throw await missingRunner(tx, orgId, runnerId);
+    const released = await releaseLeases(tx, { orgId, runnerId }, 'runner_released');
     return { runner, releasedTaskIds: released.map((item) => item.id) };
   });
   if (outcome.releasedTaskIds.length > 0) core.wakeups.notify(orgId);

@@ -17,18 +17,18 @@ import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import {
-  appendRunnerEvents,
+  appendItemEvents,
   claimForRunner,
   claimItemsOrNotFound,
   finishItem,
   getItemOrThrow,
   insertPendingItem,
-  isRunnerWrite,
   requestCancel,
-  sessionWrite,
+  writeItem,
 } from './items.ts';
 import { findProfile, latestHarness } from './profiles.ts';
-import { type ItemState, isLeased } from './states.ts';
+import { isLeased } from './states.ts';
+import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 
 export interface SessionSpec {
@@ -104,7 +104,13 @@ export const getSession = (core: Core, orgId: string, id: string) => getItemOrTh
 export const listSessions = (core: Core, orgId: string, filter: ItemFilter) => listItems(core.db, orgId, filter);
 
 /** Atomic pending → dispatched of one session for a runner; a second claim gets 409 naming the state. */
-export async function claimSession(core: Core, orgId: string, itemId: string, runnerId: string): Promise<Item> {
+export async function claimSession(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  runnerId: string,
+  instance: string | null,
+): Promise<Item> {
   const [claimed] = await claimItemsOrNotFound(core, {
     orgId,
     runnerId,
@@ -113,6 +119,7 @@ export async function claimSession(core: Core, orgId: string, itemId: string, ru
     itemId,
     tags: [],
     requireRegistered: false,
+    instance,
   });
   if (claimed) return claimed;
   const item = await getItemOrThrow(core.db, orgId, itemId, 'session');
@@ -132,6 +139,7 @@ export function claimNextSessions(
     profileIds: string[] | null;
     tags: string[] | null;
     limit: number;
+    instance: string | null;
     waitMs: number;
     signal?: AbortSignal;
   },
@@ -167,41 +175,33 @@ export async function patchSession(
     });
     return item;
   }
-  const runner = isRunnerWrite(writer);
-  return sessionWrite(core, orgId, id, writer, 'update the session', async (tx, item) => {
-    let state: ItemState | undefined;
-    if (patch.state === 'running' && item.state !== 'running') {
-      if (item.state !== 'dispatched') {
-        throw conflict('illegal_transition', `cannot move the session from ${item.state} to running`, {
-          state: item.state,
-        });
-      }
-      state = 'running';
-      await appendEvents(tx, id, [
-        { type: 'state', level: 'info', message: 'dispatched → running', data: { from: item.state, to: 'running' } },
-      ]);
-    }
-    return updateItem(tx, id, {
-      ...also,
-      state,
-      started: state === 'running',
-      lease: runner ? 'extend' : 'keep',
-      ...(patch.result !== undefined ? { result: { value: patch.result, hash: fingerprint(patch.result) } } : {}),
-    });
-  });
-}
-
-/** Extends the session's lease; the answer tells the runner whether to stop. */
-export function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
-  return sessionWrite(
+  return writeItem(
     core,
     orgId,
     id,
     writer,
-    'heartbeat',
-    (tx) => updateItem(tx, id, { lease: 'extend' }),
-    (item) => isLeased(item.state),
+    'update the session',
+    async (tx, item, { lease, operator }) => {
+      const change = {
+        ...also,
+        lease,
+        ...(patch.result !== undefined ? { result: { value: patch.result, hash: fingerprint(patch.result) } } : {}),
+      };
+      if (patch.state === 'running' && item.state !== 'running') {
+        return transition(tx, item, 'running', { ...change, reason: 'runner_started', operator, started: true });
+      }
+      return updateItem(tx, id, change);
+    },
+    { what: 'session' },
   );
+}
+
+/** Extends the session's lease (a runner's heartbeat); the answer tells the runner whether to stop. */
+export function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
+  return writeItem(core, orgId, id, writer, 'heartbeat', (tx, _item, { lease }) => updateItem(tx, id, { lease }), {
+    what: 'session',
+    operatorAllowed: (item) => isLeased(item.state),
+  });
 }
 
 /**
@@ -214,69 +214,75 @@ export async function checkpointSession(
   request: { data?: unknown; pause: boolean },
   writer: WriterIdentity,
 ): Promise<{ item: Item; checkpoint: Checkpoint | null }> {
-  return sessionWrite(core, orgId, id, writer, request.pause ? 'pause' : 'checkpoint', async (tx, item) => {
-    const checkpoint = request.data === undefined ? null : await insertCheckpoint(tx, id, request.data);
-    const events: NewEvent[] = [];
-    if (checkpoint) {
-      events.push({
-        type: 'checkpoint',
-        level: 'info',
-        message: `checkpoint ${checkpoint.seq}`,
-        data: { seq: checkpoint.seq },
-      });
-    }
-    if (!request.pause) {
-      await appendEvents(tx, id, events);
-      return { item: await updateItem(tx, id, { lease: isRunnerWrite(writer) ? 'extend' : 'keep' }), checkpoint };
-    }
-    if (item.state !== 'dispatched' && item.state !== 'running') {
-      throw conflict('illegal_transition', `cannot pause: the session is ${item.state}`, { state: item.state });
-    }
-    events.push({
-      type: 'state',
-      level: 'info',
-      message: `${item.state} → paused`,
-      data: { from: item.state, to: 'paused', attempt: item.attempt },
-    });
-    await appendEvents(tx, id, events);
-    await closeAttempt(tx, id, item.attempt, 'paused');
-    return { item: await updateItem(tx, id, { state: 'paused', lease: 'clear', clearRunner: true }), checkpoint };
-  });
-}
-
-/** paused (or failed with a checkpoint) → pending: the next claimer receives the latest checkpoint. */
-export async function resumeSession(core: Core, orgId: string, id: string): Promise<Item> {
-  const item = await sessionWrite(
+  return writeItem(
     core,
     orgId,
     id,
-    {},
+    writer,
+    request.pause ? 'pause' : 'checkpoint',
+    async (tx, item, { lease, operator }) => {
+      const checkpoint = request.data === undefined ? null : await insertCheckpoint(tx, id, request.data);
+      const events: NewEvent[] = checkpoint
+        ? [
+            {
+              type: 'checkpoint',
+              level: 'info',
+              message: `checkpoint ${checkpoint.seq}`,
+              data: { seq: checkpoint.seq },
+            },
+          ]
+        : [];
+      if (!request.pause) {
+        await appendEvents(tx, id, events);
+        return { item: await updateItem(tx, id, { lease }), checkpoint };
+      }
+      if (item.state !== 'dispatched' && item.state !== 'running') {
+        throw conflict('illegal_transition', `cannot pause: the session is ${item.state}`, { state: item.state });
+      }
+      await closeAttempt(tx, id, item.attempt, 'paused');
+      const paused = await transition(tx, item, 'paused', {
+        reason: 'paused',
+        operator,
+        events,
+        lease: 'clear',
+        clearRunner: true,
+      });
+      return { item: paused, checkpoint };
+    },
+    { what: 'session' },
+  );
+}
+
+/** paused (or failed with a checkpoint) → pending: the next claimer receives the latest checkpoint. */
+export async function resumeSession(core: Core, orgId: string, id: string, actor: string | null): Promise<Item> {
+  const item = await writeItem(
+    core,
+    orgId,
+    id,
+    { actor },
     'resume',
-    async (tx, current) => {
-      await appendEvents(tx, id, [
-        {
-          type: 'state',
-          level: 'info',
-          message: `${current.state} → pending`,
-          data: { from: current.state, to: 'pending', reason: 'resumed' },
-        },
-      ]);
-      return updateItem(tx, id, {
-        state: 'pending',
+    (tx, current) =>
+      transition(tx, current, 'pending', {
+        reason: 'resumed',
+        operator: actor,
         lease: 'clear',
         clearRunner: true,
         error: null,
         failureReason: null,
         unfinished: true,
-      });
+      }),
+    {
+      what: 'session',
+      operatorAllowed: (current) =>
+        current.state === 'paused' || (current.state === 'failed' && current.lastCheckpointSeq > 0),
     },
-    (current) => current.state === 'paused' || (current.state === 'failed' && current.lastCheckpointSeq > 0),
   );
   core.wakeups.notify(orgId);
   return item;
 }
 
-export const cancelSession = (core: Core, orgId: string, id: string) => requestCancel(core, orgId, id, 'session');
+export const cancelSession = (core: Core, orgId: string, id: string, actor: string | null) =>
+  requestCancel(core, orgId, id, 'session', actor);
 
 /**
  * Events from a runner are fenced and extend its lease; an operator's are accepted in any state. The answer says
@@ -289,24 +295,12 @@ export async function appendSessionEvents(
   events: NewEvent[],
   writer: WriterIdentity,
 ): Promise<{ events: ItemEvent[]; cancelRequested: boolean }> {
-  if (isRunnerWrite(writer)) {
-    const { item, events: stored } = await appendRunnerEvents(core, orgId, id, events, writer);
-    return { events: stored, cancelRequested: item.state === 'cancel_requested' };
-  }
-  return sessionWrite(
-    core,
-    orgId,
-    id,
-    writer,
-    'append events',
-    async (tx, item) => ({
-      events: await appendEvents(tx, id, events),
-      cancelRequested: item.state === 'cancel_requested',
-    }),
-    () => true,
-  );
+  const { item, events: stored } = await appendItemEvents(core, orgId, id, events, writer, {
+    what: 'session',
+    operatorAllowed: () => true,
+  });
+  return { events: stored, cancelRequested: item.state === 'cancel_requested' };
 }
-
 export async function readSessionEvents(
   q: Queryable,
   orgId: string,

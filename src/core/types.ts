@@ -16,9 +16,13 @@ export interface ApiKey {
   orgSlug: string;
   name: string;
   scopes: Scope[];
+  /** `runner` keys must identify the attempt of every task write (fencing cannot be skipped). */
+  kind: KeyKind;
   createdAt: Date;
   revokedAt: Date | null;
 }
+
+export type KeyKind = 'standard' | 'runner';
 
 /** Who is calling: resolved from an API key or a JWT, checked against scopes on every route. */
 export interface Principal {
@@ -28,6 +32,8 @@ export interface Principal {
   actor: string;
   scopes: ReadonlySet<Scope>;
   via: 'api_key' | 'jwt' | 'grant' | 'session';
+  /** True for a runner key: its task writes must carry their attempt. */
+  runnerKey?: boolean;
   /** A permission-grant token is limited to one session. */
   sessionId?: string;
 }
@@ -43,6 +49,8 @@ export interface Runner {
   tags: string[];
   status: RunnerStatus;
   currentJobs: number;
+  /** The current instance (one register of this id); null after deregistering. */
+  instanceId: string | null;
   /** Items this runner holds under a lease right now (server's view; `currentJobs` is the runner's). */
   activeItems: number;
   registeredAt: Date;
@@ -64,6 +72,9 @@ export interface Item {
   error: string | null;
   failureReason: string | null;
   runnerId: string | null;
+  /** The runner instance (one register of the runner id) that holds the lease. */
+  runnerInstance: string | null;
+  claimedAt: Date | null;
   attempt: number;
   maxAttempts: number;
   leaseTtlMs: number;
@@ -102,8 +113,16 @@ export interface ItemEvent {
   receivedAt: Date;
 }
 
-/** Identifies a runner write so it can be fenced against the item's current attempt. */
+/**
+ * Who writes to an item. A write that names its attempt, runner or instance is a runner's and is fenced against the
+ * item's current attempt; one that names none is an operator's. A runner key must always name its attempt.
+ */
 export interface WriterIdentity {
   runnerId?: string | null;
   attempt?: number | null;
+  instance?: string | null;
+  /** Made with a runner key (see KeyKind). */
+  runnerKey?: boolean;
+  /** The audit actor of an operator write. */
+  actor?: string | null;
 }

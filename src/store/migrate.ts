@@ -16,7 +16,7 @@ export interface Migration {
 }
 
 export function listMigrations(): Migration[] {
-  return fs
+  const migrations = fs
     .readdirSync(MIGRATIONS_DIR)
     .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
     .sort()
@@ -25,6 +25,11 @@ export function listMigrations(): Migration[] {
       name: file.slice(5, -4),
       sql: fs.readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'),
     }));
+  // Two files with one number would leave the second unapplied for ever (the version is recorded once).
+  const versions = migrations.map((m) => m.version);
+  const duplicate = versions.find((version, index) => versions.indexOf(version) !== index);
+  if (duplicate !== undefined) throw new Error(`two migrations are numbered ${duplicate}; renumber the newer one`);
+  return migrations;
 }
 
 export class SchemaTooNewError extends Error {}

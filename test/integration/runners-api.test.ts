@@ -408,7 +408,7 @@ describe('the OpenAPI document and the rate limit', () => {
     const required = Object.fromEntries(
       claim.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required]),
     );
-    expect(required).toEqual({ runnerId: true, limit: false, wait: false });
+    expect(required).toEqual({ runnerId: true, limit: false, wait: false, 'x-runner-instance': false });
     expect(doc.paths['/api/runners/tasks/{id}/logs'].get['x-runplane-extension']).toBe(true);
     expect(doc.paths['/api/reviews/{id}/cancel'].post['x-runplane-extension']).toBe(true);
   });

@@ -2,13 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createApiKey } from '../../src/core/auth.ts';
 import { type Core, createCore } from '../../src/core/context.ts';
 import { startLeaseReaper } from '../../src/core/lease-reaper.ts';
-import type { Scope } from '../../src/core/types.ts';
+import type { KeyKind, Scope } from '../../src/core/types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Db } from '../../src/store/db.ts';
+import { openTestStore, resetStore, type StoreKind } from './stores.ts';
 
 export interface TestServer {
   url: string;
@@ -50,8 +52,42 @@ export async function startServer(
   };
 }
 
-export async function newKey(db: Db, org: string, scopes: Scope[]): Promise<string> {
-  return (await createApiKey(db, { orgSlug: org, scopes })).key;
+export async function newKey(db: Db, org: string, scopes: Scope[], kind: KeyKind = 'standard'): Promise<string> {
+  return (await createApiKey(db, { orgSlug: org, scopes, kind })).key;
+}
+
+/** What `useTestServer` hands a test file: filled in by its beforeAll, emptied before each test. */
+export interface TestServerFixture {
+  db: Db;
+  server: TestServer;
+  /** A client with a new key of `org` (a runner key when `kind` says so). */
+  client(scopes: Scope[], options?: { org?: string; kind?: KeyKind }): Promise<Client>;
+}
+
+/**
+ * The shared setup of an integration test file: one store of `kind` and one server on it for the file, every table
+ * emptied before each test.
+ */
+export function useTestServer(
+  kind: StoreKind,
+  options: { config?: Partial<Config>; reaper?: boolean } = {},
+): TestServerFixture {
+  const fixture = {
+    client: async (scopes: Scope[], keyOptions: { org?: string; kind?: KeyKind } = {}) =>
+      client(fixture.server.url, await newKey(fixture.db, keyOptions.org ?? 'acme', scopes, keyOptions.kind)),
+  } as TestServerFixture;
+  beforeAll(async () => {
+    fixture.db = await openTestStore(kind);
+    fixture.server = await startServer(fixture.db, options);
+  });
+  afterAll(async () => {
+    await fixture.server?.close();
+    await fixture.db?.close();
+  });
+  beforeEach(async () => {
+    await resetStore(fixture.db);
+  });
+  return fixture;
 }
 
 export interface Reply<T = any> {

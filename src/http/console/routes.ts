@@ -131,9 +131,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         .status(404)
         .send({ error: { code: 'route_not_found', message: `no console route ${request.url.split('?')[0]}` } });
     }
+    // The browser going away aborts the forwarded request too, so a long poll never claims for a closed tab.
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
     const forwarded = await app.inject({
       method: request.method as 'GET',
       url: target,
+      signal: gone.signal,
       headers: {
         cookie: request.headers.cookie ?? '',
         ...(request.headers['x-csrf-token'] ? { 'x-csrf-token': String(request.headers['x-csrf-token']) } : {}),

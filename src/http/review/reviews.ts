@@ -95,7 +95,9 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => ({
-      data: presentReview(await cancelReview(core, principalOf(request).orgId, request.params.id)),
+      data: presentReview(
+        await cancelReview(core, principalOf(request).orgId, request.params.id, principalOf(request).actor),
+      ),
     }),
   );
 };

@@ -3,12 +3,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
-import { appendRunnerEvents, claimForRunner, getItemOrThrow, readEvents, recordPhase } from '../../core/items.ts';
+import { appendItemEvents, claimForRunner, getItemOrThrow, readEvents, recordPhase } from '../../core/items.ts';
 import { logEvents, REVIEW_PHASES, REVIEW_PROFILE, submitReviewResult } from '../../core/reviews.ts';
 import { deregisterRunner, findRunner, heartbeat, listOrgRunners, registerRunner } from '../../core/runners.ts';
-import type { WriterIdentity } from '../../core/types.ts';
+import { isLeased } from '../../core/states.ts';
 import { principalOf } from '../auth.ts';
 import { longPollSignal } from '../long-poll.ts';
+import { InstanceHeaders, instanceOf, WriterHeaders, writerOf } from '../writer.ts';
 import {
   data,
   errorResponses,
@@ -23,14 +24,6 @@ import {
 
 const TaskParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const RunnerParams = Type.Object({ id: RunnerId });
-const WriterHeaders = Type.Object({
-  'x-runner-id': Type.Optional(RunnerId),
-  'x-runplane-attempt': Type.Optional(Type.Integer({ minimum: 1 })),
-});
-const writerOf = (headers: { 'x-runner-id'?: string; 'x-runplane-attempt'?: number }): WriterIdentity => ({
-  runnerId: headers['x-runner-id'] ?? null,
-  attempt: headers['x-runplane-attempt'] ?? null,
-});
 const extension = { 'x-runplane-extension': true };
 
 export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
@@ -72,7 +65,21 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
           'x-runner-max-concurrency': Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           'x-runner-tags': Type.Optional(Type.String({ maxLength: 2048, pattern: '^[A-Za-z0-9._:, -]*$' })),
         }),
-        response: { 200: data(RunnerSchema), ...errorResponses },
+        response: {
+          200: data(
+            Type.Intersect([
+              RunnerSchema,
+              Type.Object({
+                instanceId: Type.String({
+                  description:
+                    "Extension: this register's instance; send it as x-runner-instance. Leases of earlier instances were released",
+                }),
+                releasedTaskIds: Type.Array(Type.String(), { description: 'Extension: tasks of earlier instances' }),
+              }),
+            ]),
+          ),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -82,7 +89,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         .split(',')
         .map((tag) => tag.trim())
         .filter(Boolean);
-      const runner = await registerRunner(core, {
+      const { runner, releasedTaskIds } = await registerRunner(core, {
         orgId: principalOf(request).orgId,
         id,
         name: headers['x-runner-name'] ?? id,
@@ -90,7 +97,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         maxConcurrency: headers['x-runner-max-concurrency'] ?? 5,
         tags: [...new Set(tagList)].sort(),
       });
-      return { data: presentRunner(runner) };
+      return { data: { ...presentRunner(runner), instanceId: runner.instanceId!, releasedTaskIds } };
     },
   );
 
@@ -101,15 +108,28 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       schema: {
         tags,
         params: RunnerParams,
+        headers: InstanceHeaders,
         body: Type.Object({
           status: Type.Enum(['online', 'busy', 'offline']),
           currentJobs: Type.Integer({ minimum: 0, maximum: 100000 }),
+          taskIds: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+              maxItems: 1000,
+              description:
+                'Extension: the tasks this runner works on. Exactly these leases are extended; its other leases are released',
+            }),
+          ),
         }),
         response: {
           200: data(
             Type.Intersect([
               RunnerSchema,
-              Type.Object({ cancelTaskIds: Type.Array(Type.String(), { description: 'Extension: stop these tasks' }) }),
+              Type.Object({
+                cancelTaskIds: Type.Array(Type.String(), { description: 'Extension: stop these tasks and report' }),
+                staleTaskIds: Type.Array(Type.String(), {
+                  description: 'Extension: listed tasks this runner no longer holds; stop them without reporting',
+                }),
+              }),
             ]),
           ),
           ...errorResponses,
@@ -117,13 +137,18 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { runner, cancelTaskIds } = await heartbeat(
+      const { runner, cancelTaskIds, staleTaskIds } = await heartbeat(
         core,
         principalOf(request).orgId,
         request.params.id,
-        request.body,
+        {
+          status: request.body.status,
+          currentJobs: request.body.currentJobs,
+          taskIds: request.body.taskIds ?? null,
+          instance: instanceOf(request),
+        },
       );
-      return { data: { ...presentRunner(runner), cancelTaskIds } };
+      return { data: { ...presentRunner(runner), cancelTaskIds, staleTaskIds } };
     },
   );
 
@@ -134,6 +159,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       schema: {
         tags,
         summary: 'Claim pending review tasks (long-poll with wait)',
+        headers: InstanceHeaders,
         querystring: Type.Object({
           runnerId: RunnerId,
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
@@ -149,6 +175,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         runnerId: request.query.runnerId,
         profileIds: [REVIEW_PROFILE],
         limit: request.query.limit,
+        instance: instanceOf(request),
         waitMs,
         signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
@@ -188,7 +215,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         principalOf(request).orgId,
         request.params.id,
         request.body.status,
-        writerOf(request.headers),
+        writerOf(request),
       );
       return { data: presentTask(item) };
     },
@@ -216,12 +243,13 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { item, events } = await appendRunnerEvents(
+      const { item, events } = await appendItemEvents(
         core,
         principalOf(request).orgId,
         request.params.id,
         logEvents(request.body.logs),
-        writerOf(request.headers),
+        writerOf(request),
+        { operatorAllowed: (locked) => isLeased(locked.state) },
       );
       return {
         data: {
@@ -282,11 +310,11 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { logs = [], runnerId, ...result } = request.body;
+      const { logs = [], runnerId, attempt, ...result } = request.body;
       const { item } = await submitReviewResult(core, principalOf(request).orgId, request.params.id, {
         result,
         logs: logEvents(logs),
-        writer: { runnerId, attempt: request.headers['x-runplane-attempt'] ?? null },
+        writer: writerOf(request, { runnerId, attempt }),
       });
       return { data: presentTask(item, { withResult: true }) };
     },
@@ -300,6 +328,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         tags,
         summary: 'Mark a runner offline and release its unfinished tasks',
         params: RunnerParams,
+        headers: InstanceHeaders,
         response: {
           200: data(
             Type.Intersect([
@@ -312,7 +341,12 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { runner, releasedTaskIds } = await deregisterRunner(core, principalOf(request).orgId, request.params.id);
+      const { runner, releasedTaskIds } = await deregisterRunner(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
+        instanceOf(request),
+      );
       return { data: { ...presentRunner(runner), releasedTaskIds } };
     },
   );

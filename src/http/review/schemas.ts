@@ -5,6 +5,7 @@ import type { ReviewInput, ReviewResult } from '../../core/reviews.ts';
 import { ITEM_STATES } from '../../core/states.ts';
 import type { Item, Runner } from '../../core/types.ts';
 import type { ReviewRecord } from '../../store/sql/reviews.ts';
+import { RunnerId } from '../writer.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 /**
@@ -18,7 +19,7 @@ const DateTime = Type.String({ format: 'date-time' });
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export const AnyObject = Type.Object({}, { additionalProperties: true });
 
-export const RunnerId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+export { RunnerId } from '../writer.ts';
 export const Sha = Type.String({ pattern: '^[0-9a-fA-F]{7,64}$' });
 export const ItemStateSchema = Type.Enum([...ITEM_STATES]);
 
@@ -73,6 +74,9 @@ export const LogLines = Type.Array(Type.String({ maxLength: 16384 }), { minItems
 
 export const ResultBody = Type.Object({
   runnerId: RunnerId,
+  attempt: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Extension: the attempt; fences the result' }),
+  ),
   status: Type.Enum(['success', 'failed']),
   files: Type.Array(FileResultSchema, { maxItems: 3000 }),
   totalComments: Type.Integer({ minimum: 0 }),

@@ -7,8 +7,8 @@ import { Type } from 'typebox';
 import { listSessionArtifacts, openArtifact, uploadArtifact } from '../../core/artifacts.ts';
 import type { Core } from '../../core/context.ts';
 import { principalOf } from '../auth.ts';
+import { WriterHeaders, writerOf } from '../writer.ts';
 import { ArtifactSchema, errorResponses, Id, IdParams, presentArtifact } from './schemas.ts';
-import { WriterHeaders, writerOf } from './sessions.ts';
 
 export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['artifacts'];

@@ -5,8 +5,8 @@ import type { Core } from '../../core/context.ts';
 import { appendSessionEvents, getSession, readSessionEvents } from '../../core/sessions.ts';
 import { isTerminal } from '../../core/states.ts';
 import { principalOf } from '../auth.ts';
+import { WriterHeaders, writerOf } from '../writer.ts';
 import { EventSchema, errorResponses, IdParams, NewEventSchema, presentEvent } from './schemas.ts';
-import { WriterHeaders, writerOf } from './sessions.ts';
 
 /** How often an open stream looks for new events (they may come from any server instance). */
 const STREAM_POLL_MS = 250;

@@ -21,7 +21,7 @@ export const JsonObject = Type.Unsafe<Record<string, unknown>>({ type: 'object',
 
 export const Id = Type.String({ minLength: 1, maxLength: 128 });
 export const IdParams = Type.Object({ id: Id });
-export const RunnerIdSchema = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+export { RunnerId as RunnerIdSchema } from '../writer.ts';
 export const Tag = Type.String({ minLength: 1, maxLength: 64 });
 
 export const Page = {

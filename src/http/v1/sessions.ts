@@ -1,7 +1,6 @@
 // /v1/runners/sessions: dispatch, read, claim, update, heartbeat, checkpoint, resume, cancel. Handlers translate
 // snake_case into core calls; the claim, fence and event log are the engine's, shared with /api/runners.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { invalid } from '../../core/errors.ts';
@@ -19,9 +18,10 @@ import {
   sessionContext,
 } from '../../core/sessions.ts';
 import { ITEM_STATES, parseStateList } from '../../core/states.ts';
-import type { Item, WriterIdentity } from '../../core/types.ts';
+import type { Item } from '../../core/types.ts';
 import { principalOf } from '../auth.ts';
 import { longPollSignal } from '../long-poll.ts';
+import { InstanceHeaders, instanceOf, WriterHeaders, writerOf } from '../writer.ts';
 import {
   AnyJson,
   DispatchBody,
@@ -39,19 +39,6 @@ import {
   SessionSchema,
   Tag,
 } from './schemas.ts';
-
-export const WriterHeaders = Type.Object({
-  'x-runplane-attempt': Type.Optional(
-    Type.Integer({ minimum: 1, description: 'The attempt the runner was given; fences runner writes' }),
-  ),
-  'x-runner-id': Type.Optional(RunnerIdSchema),
-});
-
-/** A runner identifies its writes with the attempt it was given; without it the write is an operator's. */
-export function writerOf(request: FastifyRequest): WriterIdentity {
-  const headers = request.headers as { 'x-runplane-attempt'?: number; 'x-runner-id'?: string };
-  return { attempt: headers['x-runplane-attempt'] ?? null, runnerId: headers['x-runner-id'] ?? null };
-}
 
 const ListQuery = Type.Object({
   ...Page,
@@ -149,6 +136,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
       schema: {
         tags,
         summary: 'Claim the next pending sessions (long-poll with wait_seconds)',
+        headers: InstanceHeaders,
         body: Type.Object({
           runner_id: RunnerIdSchema,
           profile_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 50 })),
@@ -168,6 +156,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         profileIds: body.profile_ids ?? null,
         tags: body.tags ?? null,
         limit: body.limit ?? 1,
+        instance: instanceOf(request),
         waitMs,
         signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
@@ -185,12 +174,21 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         tags,
         summary: 'Claim one pending session by id (atomic pending → dispatched)',
         params: IdParams,
+        headers: InstanceHeaders,
         body: Type.Object({ runner_id: RunnerIdSchema }),
         response: { 200: SessionSchema, ...errorResponses },
       },
     },
     async (request) =>
-      presentOne(await claimSession(core, principalOf(request).orgId, request.params.id, request.body.runner_id)),
+      presentOne(
+        await claimSession(
+          core,
+          principalOf(request).orgId,
+          request.params.id,
+          request.body.runner_id,
+          instanceOf(request),
+        ),
+      ),
   );
 
   app.patch(
@@ -283,7 +281,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
       config: { scope: 'runners:write' },
       schema: { tags, params: IdParams, response: { 200: SessionSchema, ...errorResponses } },
     },
-    async (request) => presentOne(await resumeSession(core, principalOf(request).orgId, request.params.id)),
+    async (request) => {
+      const principal = principalOf(request);
+      return presentOne(await resumeSession(core, principal.orgId, request.params.id, principal.actor));
+    },
   );
 
   app.post(
@@ -297,6 +298,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         response: { 200: SessionSchema, ...errorResponses },
       },
     },
-    async (request) => presentOne(await cancelSession(core, principalOf(request).orgId, request.params.id)),
+    async (request) => {
+      const principal = principalOf(request);
+      return presentOne(await cancelSession(core, principal.orgId, request.params.id, principal.actor));
+    },
   );
 };

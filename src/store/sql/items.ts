@@ -1,6 +1,6 @@
 // Statements on work items. The claim and the reaper are single statements: the row lock (SKIP LOCKED), the state
 // change, the attempt row and the event are written together, so no item is handed out twice or lost in between.
-import type { ItemState } from '../../core/states.ts';
+import { type ItemState, LEASED_STATES } from '../../core/states.ts';
 import type { Item } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 
@@ -18,6 +18,8 @@ interface ItemRow {
   error: string | null;
   failure_reason: string | null;
   runner_id: string | null;
+  runner_instance: string | null;
+  claimed_at: Date | null;
   attempt: number;
   max_attempts: number;
   lease_ttl_ms: number;
@@ -50,6 +52,8 @@ export function toItem(row: ItemRow): Item {
     error: row.error,
     failureReason: row.failure_reason,
     runnerId: row.runner_id,
+    runnerInstance: row.runner_instance,
+    claimedAt: row.claimed_at,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     leaseTtlMs: row.lease_ttl_ms,
@@ -188,10 +192,14 @@ export interface ClaimRequest {
   requireRegistered?: boolean;
   /** Claim exactly this item (by-id claim); profile and tag filters do not apply. */
   itemId?: string | null;
+  /** The claiming runner instance (`x-runner-instance`); a replaced instance is refused. */
+  instance?: string | null;
 }
 
 /** Raised by the claim when the runner is not registered (SQLSTATE no_data_found from runplane_claim_items). */
 export class RunnerNotRegistered extends Error {}
+/** Raised by the claim when the claiming instance is no longer the runner's current one (SQLSTATE RP001). */
+export class RunnerReplaced extends Error {}
 
 /**
  * Claims up to `limit` pending items for a runner, never beyond its free slots or outside its tags, oldest first
@@ -200,7 +208,7 @@ export class RunnerNotRegistered extends Error {}
 export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Item[]> {
   try {
     const rows = await q.query<ItemRow>(
-      'select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7)',
+      'select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7, $8)',
       [
         claim.orgId,
         claim.runnerId,
@@ -209,17 +217,19 @@ export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Ite
         claim.tags ?? null,
         claim.itemId ?? null,
         claim.requireRegistered ?? true,
+        claim.instance ?? null,
       ],
     );
     return rows.map(toItem);
   } catch (error) {
-    if ((error as { code?: string }).code === 'P0002') throw new RunnerNotRegistered(claim.runnerId);
+    const code = (error as { code?: string }).code;
+    if (code === 'P0002') throw new RunnerNotRegistered(claim.runnerId);
+    if (code === 'RP001') throw new RunnerReplaced(claim.runnerId);
     throw error;
   }
 }
 
 export interface ItemChange {
-  state?: ItemState;
   /** undefined keeps the phase; null clears it. */
   phase?: string | null;
   lease?: 'extend' | 'clear' | 'keep';
@@ -236,8 +246,17 @@ export interface ItemChange {
   metadata?: Record<string, unknown>;
 }
 
-/** Applies a change already validated under the row lock (lockItem) by the engine. */
-export async function updateItem(q: Queryable, id: string, change: ItemChange): Promise<Item> {
+/** Applies a change already validated under the row lock (lockItem) by the engine; never changes the state. */
+export function updateItem(q: Queryable, id: string, change: ItemChange): Promise<Item> {
+  return writeItem(q, id, change, null);
+}
+
+/** The one statement that writes an item's state: called only by the transition function (core/transitions.ts). */
+export function updateItemState(q: Queryable, id: string, state: ItemState, change: ItemChange): Promise<Item> {
+  return writeItem(q, id, change, state);
+}
+
+async function writeItem(q: Queryable, id: string, change: ItemChange, state: ItemState | null): Promise<Item> {
   const rows = await q.query<ItemRow>(
     `update items set
        state = coalesce($2, state),
@@ -245,6 +264,7 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
        lease_expires_at = case $5 when 'extend' then now() + lease_ttl_ms * interval '1 millisecond'
                                   when 'clear' then null else lease_expires_at end,
        runner_id = case when $6 then null else runner_id end,
+       runner_instance = case when $6 then null else runner_instance end,
        result = case when $7 then $8::jsonb else result end,
        result_hash = case when $7 then $9 else result_hash end,
        error = case when $10 then $11 else error end,
@@ -258,7 +278,7 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
      returning *`,
     [
       id,
-      change.state ?? null,
+      state,
       change.phase !== undefined,
       change.phase ?? null,
       change.lease ?? 'keep',
@@ -280,22 +300,16 @@ export async function updateItem(q: Queryable, id: string, change: ItemChange): 
   return toItem(rows[0]!);
 }
 
-/** Extends the lease of every item a runner holds (runner heartbeat). */
-export async function extendRunnerLeases(q: Queryable, orgId: string, runnerId: string): Promise<void> {
-  await q.query(
-    `update items set lease_expires_at = now() + lease_ttl_ms * interval '1 millisecond'
-     where org_id = $1 and runner_id = $2 and lease_expires_at > now()`,
-    [orgId, runnerId],
-  );
-}
+/** SQL list of the states in which a runner holds an item: the guard of every statement that ends a lease. */
+const LEASED = LEASED_STATES.map((state) => `'${state}'`).join(', ');
 
-export async function cancelRequestedIds(q: Queryable, orgId: string, runnerId: string): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(
-    `select id from items where org_id = $1 and runner_id = $2 and state = 'cancel_requested' order by id`,
-    [orgId, runnerId],
-  );
-  return rows.map((row) => row.id);
-}
+/** Why a lease ended without the runner finishing the item (the `reason` of its state event). */
+export type LeaseEndReason =
+  | 'lease_expired'
+  | 'runner_released'
+  | 'runner_restarted'
+  | 'runner_abandoned'
+  | 'client_gone';
 
 export interface EndedLease {
   id: string;
@@ -304,35 +318,37 @@ export interface EndedLease {
   attempt: number;
 }
 
+// What a lease-ending pick selects: read from the locked row version, so a concurrent change is seen.
+const PICKED = 'id, state, runner_id, attempt, max_attempts';
+
 /**
- * Ends leases in one statement: `expired` takes items whose deadline passed (any org; several instances may run
- * it at once, SKIP LOCKED splits the rows between them); `released` takes one runner's items at once. Each item
- * goes back to pending (attempt + 1 on its next claim), or to failed with `lease_expired` when an expiry used its
- * last attempt, or to cancelled when cancellation was requested. One event per item records why.
+ * Ends the leases picked by `pick` (a statement selecting PICKED from items and locking the rows): each item
+ * goes back to pending (attempt + 1 on its next claim), to failed with `lease_expired` when an expiry used its last
+ * attempt, or to cancelled when cancellation was requested. One state event per item records why.
  */
-export async function endLeases(
+async function endLeases(
   q: Queryable,
-  target: { mode: 'expired'; batch: number } | { mode: 'released'; orgId: string; runnerId: string },
+  pick: string,
+  reason: LeaseEndReason,
+  params: readonly unknown[],
 ): Promise<EndedLease[]> {
-  const expired = target.mode === 'expired';
+  const expired = reason === 'lease_expired';
   const rows = await q.query<{ id: string; org_id: string; state: ItemState; attempt: number }>(
-    `with ending as (
-       select id, state as prev_state, runner_id as prev_runner, attempt,
+    `with picked as (${pick}), ending as (
+       select id, state as prev_state, runner_id as prev_runner,
               case when state = 'cancel_requested' then 'cancelled'
-                   when $1 and attempt >= max_attempts then 'failed'
+                   when ${expired} and attempt >= max_attempts then 'failed'
                    else 'pending' end as next_state
-       from items
-       where lease_expires_at is not null
-         and (case when $1 then lease_expires_at < now() else org_id = $2 and runner_id = $3 end)
-       order by lease_expires_at
-       limit $4
-       for update skip locked
+       from picked
      ), ended as (
        update items i set
          state = e.next_state,
          runner_id = case when e.next_state = 'pending' then null else i.runner_id end,
+         runner_instance = null,
+         claimed_at = null,
          lease_expires_at = null,
-         failure_reason = case when e.next_state = 'failed' then 'lease_expired' else i.failure_reason end,
+         failure_reason = case e.next_state when 'failed' then 'lease_expired' when 'cancelled' then 'cancelled'
+                          else i.failure_reason end,
          error = case when e.next_state = 'failed'
                       then 'lease expired on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,
          finished_at = case when e.next_state = 'pending' then null else now() end,
@@ -340,20 +356,109 @@ export async function endLeases(
        from ending e where i.id = e.id
        returning i.id, i.org_id, i.state, i.attempt, i.last_event_seq, e.prev_state, e.prev_runner
      ), closed_attempts as (
-       update attempts a set ended_at = now(), outcome = case when $1 then 'lease_expired' else 'released' end
+       update attempts a set ended_at = now(), outcome = '${reason}'
        from ended where a.item_id = ended.id and a.attempt = ended.attempt
      ), events as (
        insert into item_events (item_id, seq, type, level, message, data)
-       select id, last_event_seq, 'state', case when $1 then 'warn' else 'info' end,
-              prev_state || ' → ' || state || case when $1 then ' (lease expired)' else ' (released by runner)' end,
+       select id, last_event_seq, 'state',
+              case when state = 'failed' then 'error' when ${expired} then 'warn' else 'info' end,
+              prev_state || ' → ' || state,
               jsonb_build_object('from', prev_state, 'to', state, 'attempt', attempt, 'runnerId', prev_runner,
-                                 'reason', case when $1 then 'lease_expired' else 'runner_released' end)
+                                 'reason', '${reason}')
        from ended
      )
      select id, org_id, state, attempt from ended`,
-    [expired, expired ? null : target.orgId, expired ? null : target.runnerId, expired ? target.batch : 10_000],
+    params,
   );
   return rows.map((row) => ({ id: row.id, orgId: row.org_id, state: row.state, attempt: row.attempt }));
+}
+
+/**
+ * Ends leases whose deadline passed (any org). Several instances may run it at once: SKIP LOCKED splits the rows
+ * between them, and the state guard means an item finished in the meantime is never touched.
+ */
+export function expireLeases(q: Queryable, batch: number): Promise<EndedLease[]> {
+  return endLeases(
+    q,
+    `select ${PICKED} from items where lease_expires_at < now() and state in (${LEASED})
+     order by lease_expires_at limit $1 for update skip locked`,
+    'lease_expired',
+    [batch],
+  );
+}
+
+export interface LeaseSelection {
+  orgId: string;
+  runnerId: string;
+  /** Only these items; null for all of the runner's. */
+  itemIds?: readonly string[] | null;
+  /** Not these items (the ones a heartbeat listed). */
+  except?: readonly string[] | null;
+  /** Only leases claimed before this moment. */
+  claimedBefore?: Date | null;
+}
+
+/** Hands a runner's leases back at once (deregister, restart, abandoned or unwanted claims). */
+export function releaseLeases(q: Queryable, selection: LeaseSelection, reason: LeaseEndReason): Promise<EndedLease[]> {
+  return endLeases(
+    q,
+    `select ${PICKED} from items
+     where org_id = $1 and runner_id = $2 and lease_expires_at is not null and state in (${LEASED})
+       and ($3::text[] is null or id = any($3::text[]))
+       and ($4::text[] is null or id <> all($4::text[]))
+       and ($5::timestamptz is null or claimed_at < $5)
+     for update`,
+    reason,
+    [
+      selection.orgId,
+      selection.runnerId,
+      selection.itemIds ?? null,
+      selection.except ?? null,
+      selection.claimedBefore ?? null,
+    ],
+  );
+}
+
+export interface HeldLeases {
+  /** Leases extended by this heartbeat. */
+  extended: string[];
+  /** Live leases the heartbeat did not list (all are extended when it lists none). */
+  unlisted: string[];
+  /** Held items whose cancellation was requested. */
+  cancelRequested: string[];
+}
+
+/**
+ * A runner heartbeat's lease statement: extends the live leases it lists (every live lease when `listed` is null)
+ * and reports the rest, in one round trip. A lapsed lease is not revived: the reaper is about to requeue it.
+ */
+export async function extendHeldLeases(
+  q: Queryable,
+  orgId: string,
+  runnerId: string,
+  listed: readonly string[] | null,
+): Promise<HeldLeases> {
+  const rows = await q.query<{
+    extended: string[] | null;
+    unlisted: string[] | null;
+    cancel_requested: string[] | null;
+  }>(
+    `with held as (
+       select id, state from items
+       where org_id = $1 and runner_id = $2 and lease_expires_at > now() and state in (${LEASED})
+       for update
+     ), extended as (
+       update items i set lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond'
+       from held h where i.id = h.id and ($3::text[] is null or h.id = any($3::text[]))
+       returning i.id
+     )
+     select (select array_agg(id order by id) from extended) as extended,
+            (select array_agg(id order by id) from held where not ($3::text[] is null or id = any($3::text[]))) as unlisted,
+            (select array_agg(id order by id) from held where state = 'cancel_requested') as cancel_requested`,
+    [orgId, runnerId, listed],
+  );
+  const row = rows[0]!;
+  return { extended: row.extended ?? [], unlisted: row.unlisted ?? [], cancelRequested: row.cancel_requested ?? [] };
 }
 
 /** Closes the attempt row when its item finishes or is handed back. */

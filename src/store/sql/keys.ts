@@ -1,5 +1,5 @@
 // Orgs and their API keys. Keys are found by the SHA-256 of the presented secret; the secret is never stored.
-import type { ApiKey, Org, Scope } from '../../core/types.ts';
+import type { ApiKey, KeyKind, Org, Scope } from '../../core/types.ts';
 import type { Queryable } from '../db.ts';
 
 interface KeyRow {
@@ -9,6 +9,7 @@ interface KeyRow {
   name: string;
   key_hash: string;
   scopes: Scope[];
+  kind: KeyKind;
   created_at: Date;
   revoked_at: Date | null;
 }
@@ -19,6 +20,7 @@ const toKey = (row: KeyRow): ApiKey => ({
   orgSlug: row.org_slug,
   name: row.name,
   scopes: row.scopes,
+  kind: row.kind,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
 });
@@ -48,14 +50,15 @@ export async function findOrgBySlug(q: Queryable, slug: string): Promise<Org | n
 
 export async function insertKey(
   q: Queryable,
-  key: { id: string; orgId: string; name: string; keyHash: string; scopes: Scope[] },
+  key: { id: string; orgId: string; name: string; keyHash: string; scopes: Scope[]; kind: KeyKind },
 ): Promise<ApiKey> {
   const rows = await q.query<KeyRow>(
     `with inserted as (
-       insert into api_keys (id, org_id, name, key_hash, scopes) values ($1, $2, $3, $4, $5::text[]) returning *
+       insert into api_keys (id, org_id, name, key_hash, scopes, kind) values ($1, $2, $3, $4, $5::text[], $6)
+       returning *
      )
      select k.*, o.slug as org_slug from inserted k join orgs o on o.id = k.org_id`,
-    [key.id, key.orgId, key.name, key.keyHash, key.scopes],
+    [key.id, key.orgId, key.name, key.keyHash, key.scopes, key.kind],
   );
   return toKey(rows[0]!);
 }

@@ -78,3 +78,15 @@ export async function listReviews(
   );
   return rows.map(toReview);
 }
+
+/** The review an item belongs to (its id and pull request), without the delivery summary. */
+export async function findReviewOfItem(
+  q: Queryable,
+  itemId: string,
+): Promise<{ id: string; pullRequest: PullRequestRef | null } | null> {
+  const rows = await q.query<{ id: string; pull_request: PullRequestRef | null }>(
+    'select id, pull_request from reviews where item_id = $1',
+    [itemId],
+  );
+  return rows[0] ? { id: rows[0].id, pullRequest: rows[0].pull_request } : null;
+}

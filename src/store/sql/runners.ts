@@ -11,6 +11,8 @@ interface RunnerRow {
   tags: string[];
   status: RunnerStatus;
   current_jobs: number;
+  instance_id: string | null;
+  previous_heartbeat_at: Date | null;
   active_items: number;
   registered_at: Date;
   last_heartbeat_at: Date;
@@ -26,6 +28,7 @@ const toRunner = (row: RunnerRow): Runner => ({
   tags: row.tags,
   status: row.status,
   currentJobs: row.current_jobs,
+  instanceId: row.instance_id,
   activeItems: row.active_items,
   registeredAt: row.registered_at,
   lastHeartbeatAt: row.last_heartbeat_at,
@@ -45,48 +48,53 @@ export interface RunnerRegistration {
   tags: string[];
 }
 
-export async function upsertRunner(q: Queryable, reg: RunnerRegistration): Promise<Runner> {
+/** Registers a runner id with a new current instance (the row lock serialises it with claims of that runner). */
+export async function upsertRunner(q: Queryable, reg: RunnerRegistration & { instanceId: string }): Promise<Runner> {
   const rows = await q.query<RunnerRow>(
-    `with saved as (
-       insert into runners as r (org_id, id, name, version, max_concurrency, tags, status)
-       values ($1, $2, $3, $4, $5, $6::text[], 'online')
-       on conflict (org_id, id) do update set
-         name = excluded.name, version = excluded.version, max_concurrency = excluded.max_concurrency,
-         tags = excluded.tags, status = 'online', last_heartbeat_at = now(), updated_at = now()
-       returning *
-     )
-     select r.*, ${WITH_ACTIVE} from saved r`,
-    [reg.orgId, reg.id, reg.name, reg.version, reg.maxConcurrency, reg.tags],
+    `insert into runners as r (org_id, id, name, version, max_concurrency, tags, status, instance_id)
+     values ($1, $2, $3, $4, $5, $6::text[], 'online', $7)
+     on conflict (org_id, id) do update set
+       name = excluded.name, version = excluded.version, max_concurrency = excluded.max_concurrency,
+       tags = excluded.tags, status = 'online', instance_id = excluded.instance_id, previous_heartbeat_at = null,
+       current_jobs = 0, last_heartbeat_at = now(), updated_at = now()
+     returning *, 0 as active_items`,
+    [reg.orgId, reg.id, reg.name, reg.version, reg.maxConcurrency, reg.tags, reg.instanceId],
   );
   return toRunner(rows[0]!);
 }
 
+/**
+ * Records a heartbeat of the runner's current instance (any instance when `instance` is null) and returns the row
+ * with the time of the heartbeat before this one; null when no such runner instance exists.
+ */
 export async function recordHeartbeat(
   q: Queryable,
   orgId: string,
   id: string,
-  status: RunnerStatus,
-  currentJobs: number,
-): Promise<Runner | null> {
+  report: { status: RunnerStatus; currentJobs: number; instance: string | null },
+): Promise<{ runner: Runner; previousHeartbeatAt: Date | null } | null> {
   const rows = await q.query<RunnerRow>(
-    `with saved as (
-       update runners set status = $3, current_jobs = $4, last_heartbeat_at = now(), updated_at = now()
-       where org_id = $1 and id = $2 returning *
-     )
-     select r.*, ${WITH_ACTIVE} from saved r`,
-    [orgId, id, status, currentJobs],
+    `update runners set status = $3, current_jobs = $4, previous_heartbeat_at = last_heartbeat_at,
+       last_heartbeat_at = now(), updated_at = now()
+     where org_id = $1 and id = $2 and ($5::text is null or instance_id = $5)
+     returning *, 0 as active_items`,
+    [orgId, id, report.status, report.currentJobs, report.instance],
   );
-  return rows[0] ? toRunner(rows[0]) : null;
+  return rows[0] ? { runner: toRunner(rows[0]), previousHeartbeatAt: rows[0].previous_heartbeat_at } : null;
 }
 
-export async function markRunnerOffline(q: Queryable, orgId: string, id: string): Promise<Runner | null> {
+/** Marks the runner offline and ends its instance; null when no such runner (instance) exists. */
+export async function markRunnerOffline(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  instance: string | null,
+): Promise<Runner | null> {
   const rows = await q.query<RunnerRow>(
-    `with saved as (
-       update runners set status = 'offline', current_jobs = 0, updated_at = now()
-       where org_id = $1 and id = $2 returning *
-     )
-     select r.*, 0 as active_items from saved r`,
-    [orgId, id],
+    `update runners set status = 'offline', current_jobs = 0, instance_id = null, updated_at = now()
+     where org_id = $1 and id = $2 and ($3::text is null or instance_id = $3)
+     returning *, 0 as active_items`,
+    [orgId, id, instance],
   );
   return rows[0] ? toRunner(rows[0]) : null;
 }
