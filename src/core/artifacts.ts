@@ -2,14 +2,14 @@
 import type { Readable } from 'node:stream';
 import { BlobTooLarge } from '../store/blobs.ts';
 import type { Queryable } from '../store/db.ts';
-import { type Artifact, getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
+import { getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
 import { appendEvents } from '../store/sql/events.ts';
 import { updateItem } from '../store/sql/items.ts';
 import type { Core } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { getItemOrThrow, lockForWrite } from './items.ts';
-import type { WriterIdentity } from './types.ts';
+import type { Artifact, WriterIdentity } from './types.ts';
 
 export async function uploadArtifact(
   core: Core,

@@ -1,13 +1,13 @@
 // Permission grants: a session may be handed a token that carries exactly one scope, for that session and org
 // only, until it expires or is revoked. Only a caller holding the scope may grant it.
 import { randomBytes } from 'node:crypto';
-import { type Grant, insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
+import { insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
 import { GRANT_PREFIX, hashApiKey } from './auth.ts';
 import type { Core } from './context.ts';
 import { forbidden, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { getItemOrThrow } from './items.ts';
-import type { Principal, Scope } from './types.ts';
+import type { Grant, Principal, Scope } from './types.ts';
 
 export async function createGrant(
   core: Core,

@@ -4,12 +4,10 @@ import {
   archiveProfile,
   deleteProfile,
   getProfile,
-  type HarnessRevision,
   insertHarness,
   insertProfile,
   listHarnesses,
   listProfiles,
-  type Profile,
   type ProfileFields,
   profileHasSessions,
   replaceProfile,
@@ -17,6 +15,7 @@ import {
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
+import type { HarnessRevision, Profile } from './types.ts';
 
 const nameTaken = (name: string) =>
   conflict('name_taken', `a profile named ${JSON.stringify(name)} already exists in this org; pick another name`);

@@ -3,10 +3,10 @@
 // posted review never lacks its result). A cancelled review posts nothing.
 import type { Queryable } from '../store/db.ts';
 import { insertOutbox } from '../store/sql/outbox.ts';
-import { findReviewOfItem, type PullRequestRef } from '../store/sql/reviews.ts';
+import { findReviewOfItem } from '../store/sql/reviews.ts';
 import type { Core } from './context.ts';
 import { newId } from './ids.ts';
-import type { Item } from './types.ts';
+import type { Item, PullRequestRef } from './types.ts';
 
 /**
  * Where a finished review is posted: its pull request's forge (when the server has a token for it) and the generic

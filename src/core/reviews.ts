@@ -3,13 +3,13 @@
 // transaction, so a posted review never lacks its result and a stored result is never left unposted.
 
 import type { Queryable } from '../store/db.ts';
-import { getReview, insertReview, listReviews, type PullRequestRef, type ReviewRecord } from '../store/sql/reviews.ts';
+import { getReview, insertReview, listReviews } from '../store/sql/reviews.ts';
 import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { finishItem, insertPendingItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
-import type { Item, NewEvent, WriterIdentity } from './types.ts';
+import type { Item, NewEvent, PullRequestRef, ReviewRecord, WriterIdentity } from './types.ts';
 
 export const REVIEW_PROFILE = 'ai-review';
 export const REVIEW_PHASES = ['preparing', 'cloning', 'reviewing', 'submitting'] as const;

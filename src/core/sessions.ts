@@ -2,7 +2,7 @@
 // path, one fence, one event log) with what sessions add: profiles, harness pinning, idempotent dispatch,
 // checkpoints with pause/resume, progress and metadata.
 import { isUniqueViolation, type Queryable } from '../store/db.ts';
-import { type Checkpoint, insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
+import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { appendEvents, listEvents } from '../store/sql/events.ts';
 import {
   closeAttempt,
@@ -12,7 +12,7 @@ import {
   listItems,
   updateItem,
 } from '../store/sql/items.ts';
-import { getHarnesses, type HarnessRevision } from '../store/sql/profiles.ts';
+import { getHarnesses } from '../store/sql/profiles.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -29,7 +29,7 @@ import {
 import { findProfile, latestHarness } from './profiles.ts';
 import { isLeased } from './states.ts';
 import { transition } from './transitions.ts';
-import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
+import type { Checkpoint, HarnessRevision, Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 
 export interface SessionSpec {
   profileId: string;

@@ -126,3 +126,72 @@ export interface WriterIdentity {
   /** The audit actor of an operator write. */
   actor?: string | null;
 }
+
+export interface Artifact {
+  id: string;
+  orgId: string;
+  itemId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt: Date;
+}
+
+export interface Checkpoint {
+  seq: number;
+  data: unknown;
+  createdAt: Date;
+}
+
+export interface Grant {
+  id: string;
+  orgId: string;
+  itemId: string;
+  scope: string;
+  reason: string;
+  resource: string | null;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  /** By the database clock. */
+  status: 'active' | 'expired' | 'revoked';
+}
+
+export interface Profile {
+  orgId: string;
+  id: string;
+  name: string;
+  description: string;
+  executionTarget: string;
+  status: 'active' | 'archived';
+  builtin: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface HarnessRevision {
+  id: string;
+  profileId: string;
+  version: string;
+  imageRef: string;
+  createdAt: Date;
+}
+
+export interface PullRequestRef {
+  provider: 'github' | 'gitlab';
+  repository: string;
+  number: number;
+}
+
+export interface ReviewRecord {
+  id: string;
+  orgId: string;
+  pullRequest: PullRequestRef | null;
+  createdAt: Date;
+  /** Comment posting over all destinations: pending | delivered | failed; null when there is nothing to post. */
+  delivery: string | null;
+  deliveryError: string | null;
+  item: Item;
+}

@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { ReviewComment, ReviewInput, ReviewResult } from '../core/reviews.ts';
-import type { ReviewRecord } from '../store/sql/reviews.ts';
+import type { ReviewRecord } from '../core/types.ts';
 
 export class DeliveryError extends Error {
   constructor(

@@ -6,8 +6,9 @@ import type { Core } from '../core/context.ts';
 import { invalid, unauthenticated } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { type ChangedFile, insertReviewWithin } from '../core/reviews.ts';
+import type { ReviewRecord } from '../core/types.ts';
 import { ensureOrg } from '../store/sql/keys.ts';
-import { getReview, type ReviewRecord } from '../store/sql/reviews.ts';
+import { getReview } from '../store/sql/reviews.ts';
 import { linkWebhookDelivery, recordWebhookDelivery, reviewOfWebhookDelivery } from '../store/sql/webhooks.ts';
 
 const REVIEWED_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);

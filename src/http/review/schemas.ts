@@ -3,8 +3,7 @@
 import { Type } from 'typebox';
 import type { ReviewInput, ReviewResult } from '../../core/reviews.ts';
 import { ITEM_STATES } from '../../core/states.ts';
-import type { Item, Runner } from '../../core/types.ts';
-import type { ReviewRecord } from '../../store/sql/reviews.ts';
+import type { Item, ReviewRecord, Runner } from '../../core/types.ts';
 import { RunnerId } from '../writer.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);

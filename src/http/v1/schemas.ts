@@ -4,13 +4,9 @@ import { Type } from 'typebox';
 import { invalid } from '../../core/errors.ts';
 import type { SessionContext } from '../../core/sessions.ts';
 import { ITEM_STATES } from '../../core/states.ts';
-import type { Item, ItemEvent } from '../../core/types.ts';
+import type { Artifact, Checkpoint, Grant, HarnessRevision, Item, ItemEvent, Profile } from '../../core/types.ts';
 import { SCOPES } from '../../core/types.ts';
-import type { Artifact } from '../../store/sql/artifacts.ts';
 import type { AuditRecord } from '../../store/sql/audit.ts';
-import type { Checkpoint } from '../../store/sql/checkpoints.ts';
-import type { Grant } from '../../store/sql/grants.ts';
-import type { HarnessRevision, Profile } from '../../store/sql/profiles.ts';
 
 const DateTime = Type.String({ format: 'date-time' });
 const NullableText = (options: { format?: string; description?: string } = {}) =>

@@ -1,16 +1,6 @@
 // Artifact records (the bytes live behind the blob store: artifact_chunks on PostgreSQL, files when embedded).
+import type { Artifact } from '../../core/types.ts';
 import type { Queryable } from '../db.ts';
-
-export interface Artifact {
-  id: string;
-  orgId: string;
-  itemId: string;
-  name: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  createdAt: Date;
-}
 
 interface ArtifactRow {
   id: string;

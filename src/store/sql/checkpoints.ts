@@ -1,11 +1,6 @@
 // Session checkpoints: numbered snapshots a runner stores so a later attempt can resume from the latest one.
+import type { Checkpoint } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
-
-export interface Checkpoint {
-  seq: number;
-  data: unknown;
-  createdAt: Date;
-}
 
 /** Stores the next checkpoint of an item (the item row is locked by the caller). */
 export async function insertCheckpoint(q: Queryable, itemId: string, data: unknown): Promise<Checkpoint> {

@@ -1,20 +1,6 @@
 // Permission grants: a token limited to one scope, one org and one session, until it expires or is revoked.
+import type { Grant } from '../../core/types.ts';
 import type { Queryable } from '../db.ts';
-
-export interface Grant {
-  id: string;
-  orgId: string;
-  itemId: string;
-  scope: string;
-  reason: string;
-  resource: string | null;
-  createdBy: string;
-  createdAt: Date;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  /** By the database clock. */
-  status: 'active' | 'expired' | 'revoked';
-}
 
 interface GrantRow {
   id: string;

@@ -1,26 +1,7 @@
 // Runner profiles and their harness revisions. A profile's id is unique per org; the built-in `ai-review` profile
 // exists in every org and carries the review tasks.
+import type { HarnessRevision, Profile } from '../../core/types.ts';
 import type { Queryable } from '../db.ts';
-
-export interface Profile {
-  orgId: string;
-  id: string;
-  name: string;
-  description: string;
-  executionTarget: string;
-  status: 'active' | 'archived';
-  builtin: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface HarnessRevision {
-  id: string;
-  profileId: string;
-  version: string;
-  imageRef: string;
-  createdAt: Date;
-}
 
 interface ProfileRow {
   org_id: string;

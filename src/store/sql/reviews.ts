@@ -1,25 +1,8 @@
 // Reviews: a review is a work item of the built-in `ai-review` profile plus what the forge needs to post it.
 // Its status and result live on the item (one source of truth); this table adds the pull request and the outbox.
-import type { Item } from '../../core/types.ts';
+import type { PullRequestRef, ReviewRecord } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import { toItem } from './items.ts';
-
-export interface PullRequestRef {
-  provider: 'github' | 'gitlab';
-  repository: string;
-  number: number;
-}
-
-export interface ReviewRecord {
-  id: string;
-  orgId: string;
-  pullRequest: PullRequestRef | null;
-  createdAt: Date;
-  /** Comment posting over all destinations: pending | delivered | failed; null when there is nothing to post. */
-  delivery: string | null;
-  deliveryError: string | null;
-  item: Item;
-}
 
 // Delivery over all destinations: failed if one failed, pending while one is not delivered, else delivered.
 const SELECT_REVIEW = `select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*,
