@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServeProcess } from '../support/processes.ts';
+import { reviewBody } from '../support/review-fixtures.ts';
 import { client } from '../support/server.ts';
 
 describe('runplane CLI on the embedded store', () => {
@@ -50,6 +51,44 @@ describe('runplane CLI on the embedded store', () => {
       expect((await client(after.url, key).get('/api/runners')).status).toBe(401);
     } finally {
       await after.stop();
+    }
+  }, 120_000);
+
+  it('keys create --runner makes a runner key (runner scopes by default) whose task writes must name their attempt', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-runner-key-'));
+    const keyEnv = { RUNPLANE_DATA_DIR: dir };
+    try {
+      const created = await runCli(['keys', 'create', '--runner', '--org', 'acme'], keyEnv);
+      expect(created.code).toBe(0);
+      expect(created.stdout).toContain('created runner key');
+      expect(created.stdout).toContain('runners:read,runners:write');
+      const runnerKey = created.stdout.trim().split('\n').at(-1)!;
+      const admin = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], keyEnv);
+      const adminKey = admin.stdout.trim().split('\n').at(-1)!;
+      const listed = await runCli(['keys', 'list'], keyEnv);
+      expect(listed.stdout).toMatch(/\trunner\trunners:read,runners:write\t/);
+      const neither = await runCli(['keys', 'create', '--org', 'acme'], keyEnv);
+      expect(neither.code).toBe(1);
+      expect(neither.stderr).toContain('--runner');
+
+      const server = await startServeProcess(keyEnv);
+      try {
+        const runner = client(server.url, runnerKey);
+        await runner.post('/api/runners/register', undefined, { 'x-runner-id': 'r1' });
+        await client(server.url, adminKey).post('/api/reviews', reviewBody());
+        const [task] = (await runner.get('/api/runners/tasks/pending?runnerId=r1')).body.data;
+        const unnamed = await runner.post(
+          `/api/runners/tasks/${task.id}/logs`,
+          { logs: ['x'] },
+          { 'x-runner-id': 'r1' },
+        );
+        expect(unnamed.status).toBe(400);
+        expect(unnamed.body.error.code).toBe('attempt_required');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 
