@@ -15,3 +15,26 @@ const textAjv = build({ coerceTypes: 'array' });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
+
+/**
+ * A JSON-body validator for a value inside a body (a field whose shape depends on another field): null when valid,
+ * else the first problem as `{ field, message }` with the field path written the way a client wrote it.
+ */
+export function compileBodyCheck(
+  schema: object,
+  prefix: string,
+): (value: unknown) => { field: string; message: string } | null {
+  const check = bodyAjv.compile(schema);
+  return (value) => {
+    if (check(value)) return null;
+    const first = check.errors?.[0];
+    const segments = (first?.instancePath ?? '').split('/').filter(Boolean);
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    if (missing) segments.push(missing);
+    const field = segments.reduce(
+      (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : `${path}.${part}`),
+      prefix,
+    );
+    return { field, message: missing ? `${field} is required` : `${field} ${first?.message ?? 'is invalid'}` };
+  };
+}

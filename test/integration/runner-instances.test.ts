@@ -2,7 +2,7 @@
 // runner works on, runner keys cannot skip fencing, and no statement moves a finished item.
 import { describe, expect, it } from 'vitest';
 import { createUser } from '../../src/core/users.ts';
-import { createReview, register, resultBody } from '../support/review-fixtures.ts';
+import { createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
 import { type Client, client, newKey, testConfig, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -393,7 +393,7 @@ describe.each(STORE_KINDS)('one finish path on the %s store', (kind) => {
       await api.post('/v1/runners/sessions', {
         profile_id: 'ai-review',
         task_id: 'forged',
-        input: { reviewId: victim.id },
+        input: { ...reviewBody(), reviewId: victim.id },
       })
     ).body;
     const claimed = (await api.post(`/v1/runners/sessions/${session.id}/claim`, { runner_id: 'g1' })).body;

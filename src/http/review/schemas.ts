@@ -134,9 +134,25 @@ export const PullRequestSchema = Type.Object({
   number: Type.Integer({ minimum: 1 }),
 });
 
-export const NewReviewBody = Type.Object({
-  repositoryUrl: Type.String({ minLength: 1, maxLength: 2048 }),
-  branch: Type.String({ minLength: 1, maxLength: 512 }),
+// What a runner will hand to git: a URL with a scheme git fetches from (or scp-like ssh), and a ref name by
+// `git check-ref-format` rules. Neither may start with '-', so neither can become an option. The agent checks again.
+export const RepositoryUrl = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  pattern: '^(?:(?:https?|ssh|git|file)://[^\\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s-][^\\s]*)$',
+  description: 'https, http, ssh, git or file URL, or scp-like user@host:path',
+});
+export const BranchName = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  pattern: '^(?!-)(?!.*\\.\\.)(?!.*//)(?!.*@\\{)(?!.*\\.lock$)(?!.*[/.]$)(?!/)[^\\x00-\\x20~^:?*\\[\\\\\\x7f]+$',
+  description: 'A branch name by git check-ref-format rules',
+});
+
+/** The review fields a runner works from; also what a /v1 session of the ai-review profile must carry as input. */
+export const ReviewInputFields = {
+  repositoryUrl: RepositoryUrl,
+  branch: BranchName,
   commitSha: Sha,
   baseSha: Type.Optional(Nullable(Sha)),
   files: Type.Array(ChangedFileSchema, { maxItems: 3000 }),
@@ -144,6 +160,11 @@ export const NewReviewBody = Type.Object({
     { provider: Type.String({ minLength: 1 }), model: Type.String({ minLength: 1 }) },
     { additionalProperties: true },
   ),
+};
+export const ReviewInputBody = Type.Object(ReviewInputFields);
+
+export const NewReviewBody = Type.Object({
+  ...ReviewInputFields,
   requiredTags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 })),
   pullRequest: Type.Optional(Nullable(PullRequestSchema)),
 });

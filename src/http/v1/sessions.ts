@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { invalid } from '../../core/errors.ts';
+import { REVIEW_PROFILE } from '../../core/reviews.ts';
 import {
   cancelSession,
   checkpointSession,
@@ -21,6 +22,8 @@ import { ITEM_STATES, parseStateList } from '../../core/states.ts';
 import type { Item } from '../../core/types.ts';
 import { principalOf } from '../auth.ts';
 import { longPollSignal } from '../long-poll.ts';
+import { ReviewInputBody } from '../review/schemas.ts';
+import { compileBodyCheck } from '../validation.ts';
 import { InstanceHeaders, instanceOf, WriterHeaders, writerOf } from '../writer.ts';
 import {
   AnyJson,
@@ -49,6 +52,8 @@ const ListQuery = Type.Object({
   created_before: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
+const checkReviewInput = compileBodyCheck(ReviewInputBody, 'input');
+
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['sessions'];
   const present = async (items: Item[]) => {
@@ -73,6 +78,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
       const body = request.body;
       if (Buffer.byteLength(JSON.stringify(body.input ?? null)) > MAX_INPUT_BYTES) {
         throw invalid('input', `input is larger than ${MAX_INPUT_BYTES} bytes; store large data as an artifact`);
+      }
+      // A review runner works from these fields: checked here like POST /api/reviews checks them.
+      if (body.profile_id === REVIEW_PROFILE) {
+        const problem = checkReviewInput(body.input);
+        if (problem)
+          throw invalid(problem.field, `${problem.message}; a session of ${REVIEW_PROFILE} needs a review's fields`);
       }
       const { item, replayed } = await dispatchSession(
         core,
