@@ -1,36 +1,25 @@
 // Concurrency proofs on each store over real HTTP: many runners racing for the same queue.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createReview as coreCreateReview } from '../../src/core/reviews.ts';
-import type { Db } from '../../src/store/db.ts';
 import { register, resultBody, reviewBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('concurrent claims on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind);
   let api: Client;
   let orgId: string;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
-    orgId = (await db.query<{ id: string }>("select id from orgs where slug = 'acme'"))[0]!.id;
+    api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
+    orgId = (await t.db.query<{ id: string }>("select id from orgs where slug = 'acme'"))[0]!.id;
   });
 
   async function seed(count: number): Promise<Set<string>> {
     const ids = new Set<string>();
     for (let i = 0; i < count; i++) {
       const { files, aiConfig, ...rest } = reviewBody();
-      ids.add((await coreCreateReview(server.core, { orgId, files, aiConfig, ...rest })).item.id);
+      ids.add((await coreCreateReview(t.server.core, { orgId, files, aiConfig, ...rest })).item.id);
     }
     return ids;
   }
@@ -53,9 +42,9 @@ describe.each(STORE_KINDS)('concurrent claims on the %s store', (kind) => {
     expect(claimedBy.size).toBe(500);
     expect([...claimedBy.keys()].every((id) => taskIds.has(id))).toBe(true);
     expect([...claimedBy.values()].filter((owners) => owners.length !== 1)).toEqual([]);
-    const attempts = await db.query<{ n: number }>('select count(*)::int as n from attempts');
+    const attempts = await t.db.query<{ n: number }>('select count(*)::int as n from attempts');
     expect(attempts[0]!.n).toBe(500);
-    const owners = await db.query<{ id: string; runner_id: string }>('select id, runner_id from items');
+    const owners = await t.db.query<{ id: string; runner_id: string }>('select id, runner_id from items');
     for (const row of owners) expect(claimedBy.get(row.id)).toEqual([row.runner_id]);
   });
 
@@ -64,7 +53,7 @@ describe.each(STORE_KINDS)('concurrent claims on the %s store', (kind) => {
     await register(api, 'r3', { 'x-runner-max-concurrency': '3' });
     const held = async () =>
       (
-        await db.query<{ n: number }>(
+        await t.db.query<{ n: number }>(
           "select count(*)::int as n from items where runner_id = 'r3' and lease_expires_at is not null",
         )
       )[0]!.n;

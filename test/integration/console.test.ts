@@ -1,9 +1,8 @@
 // The console's backend over real HTTP on each store: login and its cookie, CSRF, roles, the BFF, why-pending.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/core/users.ts';
-import type { Db } from '../../src/store/db.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 const PASSWORD = 'correct horse battery';
 
@@ -38,43 +37,33 @@ async function browser(baseUrl: string, email: string, password = PASSWORD) {
 }
 
 describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind);
   let keyApi: Client;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
     for (const [email, role] of [
       ['viewer@acme.test', 'viewer'],
       ['operator@acme.test', 'operator'],
       ['admin@acme.test', 'admin'],
     ]) {
-      await createUser(db, { orgSlug: 'acme', email: email!, role: role!, password: PASSWORD });
+      await createUser(t.db, { orgSlug: 'acme', email: email!, role: role!, password: PASSWORD });
     }
-    keyApi = client(server.url, await newKey(db, 'acme', ['admin']));
+    keyApi = await t.client(['admin']);
   });
 
   it('pages without a session redirect to the login page', async () => {
-    const reply = await fetch(`${server.url}/console/sessions`, { redirect: 'manual' });
+    const reply = await fetch(`${t.server.url}/console/sessions`, { redirect: 'manual' });
     expect(reply.status).toBe(302);
     expect(reply.headers.get('location')).toBe('/console/login?next=%2Fconsole%2Fsessions');
-    const loginPage = await fetch(`${server.url}/console/login`);
+    const loginPage = await fetch(`${t.server.url}/console/login`);
     expect(loginPage.status).toBe(200);
     expect(await loginPage.text()).toContain('<div id="app">');
   });
 
   it('login sets an HttpOnly, SameSite=Lax session cookie with an expiry; a wrong password answers 401', async () => {
-    const wrong = await browser(server.url, 'viewer@acme.test', 'wrong password!');
+    const wrong = await browser(t.server.url, 'viewer@acme.test', 'wrong password!');
     expect(wrong.login.status).toBe(401);
-    const viewer = await browser(server.url, 'viewer@acme.test');
+    const viewer = await browser(t.server.url, 'viewer@acme.test');
     expect(viewer.login.status).toBe(200);
     expect(viewer.body).toMatchObject({ user: { email: 'viewer@acme.test', role: 'viewer', org: 'acme' } });
     expect(viewer.setCookie).toMatch(/HttpOnly/i);
@@ -87,7 +76,7 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
   });
 
   it('a change without the CSRF token answers 403, with it the change is made', async () => {
-    const operator = await browser(server.url, 'operator@acme.test');
+    const operator = await browser(t.server.url, 'operator@acme.test');
     const profile = { name: 'from-console' };
     const refused = await operator.call('POST', '/console/api/v1/runners/profiles', profile, false);
     expect(refused.status).toBe(403);
@@ -103,7 +92,7 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
     const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
     const session = (await keyApi.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {} }))
       .body;
-    const viewer = await browser(server.url, 'viewer@acme.test');
+    const viewer = await browser(t.server.url, 'viewer@acme.test');
     expect((await viewer.call('GET', `/console/api/v1/runners/sessions/${session.id}`)).status).toBe(200);
     expect((await viewer.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`)).status).toBe(403);
     expect(
@@ -115,11 +104,11 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
         })
       ).status,
     ).toBe(403);
-    const operator = await browser(server.url, 'operator@acme.test');
+    const operator = await browser(t.server.url, 'operator@acme.test');
     const cancelled = await operator.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('cancelled');
-    const admin = await browser(server.url, 'admin@acme.test');
+    const admin = await browser(t.server.url, 'admin@acme.test');
     const audit = await admin.call('GET', '/console/api/v1/audit');
     expect(audit.body.items.find((r: { action: string }) => r.action.endsWith('/cancel')).actor).toBe(
       'user:operator@acme.test',
@@ -136,7 +125,7 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
         'content-type': 'text/plain',
       })
     ).body;
-    const viewer = await browser(server.url, 'viewer@acme.test');
+    const viewer = await browser(t.server.url, 'viewer@acme.test');
     const download = await viewer.call(
       'GET',
       `/console/api/v1/runners/sessions/${session.id}/artifacts/${artifact.id}/content`,
@@ -147,11 +136,11 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
   });
 
   it('another org’s ids answer 404 through the console', async () => {
-    await createUser(db, { orgSlug: 'globex', email: 'spy@globex.test', role: 'admin', password: PASSWORD });
+    await createUser(t.db, { orgSlug: 'globex', email: 'spy@globex.test', role: 'admin', password: PASSWORD });
     const profileId = (await keyApi.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
     const session = (await keyApi.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {} }))
       .body;
-    const spy = await browser(server.url, 'spy@globex.test');
+    const spy = await browser(t.server.url, 'spy@globex.test');
     expect((await spy.call('GET', `/console/api/v1/runners/sessions/${session.id}`)).status).toBe(404);
     expect((await spy.call('POST', `/console/api/v1/runners/sessions/${session.id}/cancel`)).status).toBe(404);
     expect((await spy.call('GET', `/console/api/sessions/${session.id}/why-pending`)).status).toBe(404);
@@ -167,7 +156,7 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
         required_tags: ['gpu'],
       })
     ).body;
-    const viewer = await browser(server.url, 'viewer@acme.test');
+    const viewer = await browser(t.server.url, 'viewer@acme.test');
     const why = async () => (await viewer.call('GET', `/console/api/sessions/${session.id}/why-pending`)).body.reason;
     expect(await why()).toBe('no_runner_online');
     await keyApi.post('/api/runners/register', undefined, { 'x-runner-id': 'cpu' });
@@ -190,12 +179,12 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
   });
 
   it('logout ends the session; logins are rate limited per account and address', async () => {
-    const viewer = await browser(server.url, 'viewer@acme.test');
+    const viewer = await browser(t.server.url, 'viewer@acme.test');
     expect((await viewer.call('POST', '/console/api/logout')).status).toBe(200);
     expect((await viewer.call('GET', '/console/api/v1/runners/sessions')).status).toBe(401);
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++)
-      statuses.push((await browser(server.url, 'admin@acme.test', 'guess number one')).login.status);
+      statuses.push((await browser(t.server.url, 'admin@acme.test', 'guess number one')).login.status);
     expect(statuses.slice(0, 9).every((s) => s === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
   });

@@ -5,10 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverDue } from '../../src/delivery/worker.ts';
-import type { Db } from '../../src/store/db.ts';
 import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer, testConfig } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, testConfig, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 interface Received {
   method: string;
@@ -39,43 +38,37 @@ async function recorder(answer: (request: Received, count: number) => number) {
 const silent = { info() {}, warn() {}, error() {} };
 
 describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
-  let db: Db;
   let webhook: Awaited<ReturnType<typeof recorder>>;
   let gitlab: Awaited<ReturnType<typeof recorder>>;
-  let server: TestServer;
   let api: Client;
   let webhookAnswers: number[];
 
+  // Registered before the fixture, so the destinations listen before the server's config names their URLs.
   beforeAll(async () => {
-    db = await openTestStore(kind);
     webhook = await recorder((_r, n) => webhookAnswers[n - 1] ?? 200);
     gitlab = await recorder(() => 201);
-    const base = testConfig();
-    server = await startServer(db, {
-      config: {
-        delivery: {
-          ...base.delivery,
-          webhookUrl: `${webhook.url}/hook`,
-          webhookSecret: 'hook-secret',
-          gitlabApiUrl: `${gitlab.url}/api/v4`,
-          gitlabToken: 'glpat-test',
-          maxAttempts: 2,
-        },
-      },
-    });
   });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
+  afterAll(() => {
     webhook?.close();
     gitlab?.close();
   });
+  const t = useTestServer(kind, {
+    config: () => ({
+      delivery: {
+        ...testConfig().delivery,
+        webhookUrl: `${webhook.url}/hook`,
+        webhookSecret: 'hook-secret',
+        gitlabApiUrl: `${gitlab.url}/api/v4`,
+        gitlabToken: 'glpat-test',
+        maxAttempts: 2,
+      },
+    }),
+  });
   beforeEach(async () => {
-    await resetStore(db);
     webhook.received.length = 0;
     gitlab.received.length = 0;
     webhookAnswers = [];
-    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
+    api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
   });
 
   async function finishedReview(overrides: Record<string, unknown> = {}) {
@@ -89,15 +82,15 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
   /** Runs worker passes, letting retries fall due at once. */
   async function drain(passes = 4) {
     for (let i = 0; i < passes; i++) {
-      await db.query(`update outbox set next_attempt_at = now() where status = 'pending'`);
-      await deliverDue(server.core, silent);
+      await t.db.query(`update outbox set next_attempt_at = now() where status = 'pending'`);
+      await deliverDue(t.server.core, silent);
     }
   }
 
   it('posts a signed webhook; a failed attempt is retried and the review shows delivered', async () => {
     webhookAnswers = [503, 200];
     const review = await finishedReview();
-    await deliverDue(server.core, silent);
+    await deliverDue(t.server.core, silent);
     const afterFailure = (await api.get(`/api/reviews/${review.id}`)).body.data;
     expect(afterFailure).toMatchObject({ delivery: 'pending' });
     expect(afterFailure.deliveryError).toContain('503');

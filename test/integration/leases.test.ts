@@ -1,29 +1,18 @@
 // Leases, fencing and cancellation over real HTTP on each store, with the lease reaper running and a 1 s lease.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 import { until } from '../support/wait.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind, { reaper: true, config: { leaseTtlMs: 1000, maxAttempts: 2 } });
   let api: Client;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db, { reaper: true, config: { leaseTtlMs: 1000, maxAttempts: 2 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
+    api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
   });
 
   const task = async (id: string) => (await api.get(`/api/runners/tasks/${id}`)).body.data;
@@ -181,7 +170,7 @@ describe.each(STORE_KINDS)('leases and fencing on the %s store', (kind) => {
     await api.post(`/api/runners/tasks/${claimed.id}/status`, { status: 'cloning' });
     await api.post(`/api/runners/tasks/${claimed.id}/logs`, { logs: ['a', 'b'] });
     await api.post(`/api/runners/tasks/${claimed.id}/result`, resultBody('r1', { logs: ['c'] }));
-    const events = await db.query<{ seq: number; type: string; message: string }>(
+    const events = await t.db.query<{ seq: number; type: string; message: string }>(
       'select seq, type, message from item_events where item_id = $1 order by seq',
       [review.taskId],
     );

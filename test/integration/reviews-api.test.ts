@@ -1,37 +1,25 @@
 // /api/reviews over real HTTP on each store: creation, reading, listing, and the outbox written with a result.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { claim, createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer, testConfig } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, testConfig, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  // Destinations configured, no delivery worker running: rows stay pending for the assertions.
+  const t = useTestServer(kind, {
+    config: {
+      delivery: {
+        ...testConfig().delivery,
+        githubToken: 'ghp_test',
+        webhookUrl: 'http://127.0.0.1:9/hook',
+        webhookSecret: 's',
+      },
+    },
+  });
   let api: Client;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    // Destinations configured, no delivery worker running: rows stay pending for the assertions.
-    const config = testConfig();
-    server = await startServer(db, {
-      config: {
-        delivery: {
-          ...config.delivery,
-          githubToken: 'ghp_test',
-          webhookUrl: 'http://127.0.0.1:9/hook',
-          webhookSecret: 's',
-        },
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    api = client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write', 'runners:dispatch']));
+    api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
   });
 
   describe('POST /api/reviews', () => {
@@ -68,7 +56,7 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
       expect(reply.status).toBe(400);
       expect(reply.body.error).toMatchObject({ code: 'invalid_request', field });
       expect((await api.get('/api/reviews')).body.data).toEqual([]);
-      expect(await db.query('select 1 from items')).toEqual([]);
+      expect(await t.db.query('select 1 from items')).toEqual([]);
     });
   });
 
@@ -134,7 +122,7 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
         metrics: { durationMs: 900, cloneMs: 100, reviewMs: 700 },
         delivery: 'pending',
       });
-      const outbox = await db.query<{ topic: string; destination: string; payload: unknown }>(
+      const outbox = await t.db.query<{ topic: string; destination: string; payload: unknown }>(
         'select topic, destination, payload from outbox order by destination',
       );
       const payload = { reviewId: review.id, taskId: task.id, status: 'succeeded' };
@@ -150,7 +138,7 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
       const [task] = await claim(api, 'r1');
       const reply = await api.post(`/api/runners/tasks/${task.id}/result`, resultBody('r1', { totalComments: 5 }));
       expect(reply.status).toBe(400);
-      expect(await db.query('select 1 from outbox')).toEqual([]);
+      expect(await t.db.query('select 1 from outbox')).toEqual([]);
       expect((await api.get(`/api/runners/tasks/${task.id}`)).body.data.status).toBe('dispatched');
     });
   });

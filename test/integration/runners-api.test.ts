@@ -1,28 +1,17 @@
 // The /api/runners contract over real HTTP, on each store.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('/api/runners on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind);
   let api: Client;
   let reader: Client;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    api = client(server.url, await newKey(db, 'acme', ['runners:write', 'runners:dispatch', 'runners:read']));
-    reader = client(server.url, await newKey(db, 'acme', ['runners:read']));
+    api = await t.client(['runners:write', 'runners:dispatch', 'runners:read']);
+    reader = await t.client(['runners:read']);
   });
 
   describe('POST /api/runners/register', () => {
@@ -361,7 +350,7 @@ describe.each(STORE_KINDS)('/api/runners on the %s store', (kind) => {
       await register(api, 'r1');
       const review = await createReview(api);
       const [task] = await claim(api, 'r1');
-      const other = client(server.url, await newKey(db, 'globex', ['runners:read', 'runners:write']));
+      const other = await t.client(['runners:read', 'runners:write'], { org: 'globex' });
       expect((await other.get('/api/runners/r1')).status).toBe(404);
       expect((await other.get(`/api/runners/tasks/${task.id}`)).status).toBe(404);
       expect((await other.get(`/api/reviews/${review.id}`)).status).toBe(404);
@@ -373,9 +362,9 @@ describe.each(STORE_KINDS)('/api/runners on the %s store', (kind) => {
   });
 
   it('serves health, readiness and the OpenAPI document', async () => {
-    expect((await client(server.url, null).get('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await client(server.url, null).get('/readyz')).body).toEqual({ status: 'ready' });
-    const doc = (await client(server.url, null).get('/openapi.json')).body;
+    expect((await client(t.server.url, null).get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await client(t.server.url, null).get('/readyz')).body).toEqual({ status: 'ready' });
+    const doc = (await client(t.server.url, null).get('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
@@ -391,19 +380,10 @@ describe.each(STORE_KINDS)('/api/runners on the %s store', (kind) => {
 });
 
 describe('the OpenAPI document and the rate limit', () => {
-  let db: Db;
-  let server: TestServer;
-  beforeAll(async () => {
-    db = await openTestStore('embedded');
-    server = await startServer(db, { config: { rateLimitPerMinute: 3 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
+  const t = useTestServer('embedded', { config: { rateLimitPerMinute: 3 } });
 
   it('documents parameters with defaults as optional and marks extensions', async () => {
-    const doc = (await client(server.url, null).get('/openapi.json')).body;
+    const doc = (await client(t.server.url, null).get('/openapi.json')).body;
     const claim = doc.paths['/api/runners/tasks/pending'].get;
     const required = Object.fromEntries(
       claim.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required]),
@@ -414,7 +394,7 @@ describe('the OpenAPI document and the rate limit', () => {
   });
 
   it('answers 429 rate_limited as JSON once a credential exceeds its limit', async () => {
-    const api = client(server.url, await newKey(db, 'acme', ['runners:read']));
+    const api = await t.client(['runners:read']);
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await api.get('/api/runners')).status);
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);

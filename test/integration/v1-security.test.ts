@@ -1,9 +1,8 @@
 // /v1 security: each route refused without its scope, another org's ids answer 404, grant tokens, and the audit log.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/types.ts';
-import type { Db } from '../../src/store/db.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 type Route = [method: string, path: string, scope: Scope, body?: unknown];
 
@@ -44,22 +43,12 @@ const ROUTES: Route[] = [
 ];
 
 describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind);
   let admin: Client;
   let ids: { s: string; p: string; g: string };
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    admin = client(server.url, await newKey(db, 'acme', ['admin']));
+    admin = await t.client(['admin']);
     const p = (await admin.post('/v1/runners/profiles', { name: 'prof' })).body.id;
     const s = (await admin.post('/v1/runners/sessions', { profile_id: p, task_id: 't', input: {} })).body.id;
     const g = (
@@ -79,20 +68,20 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
   it.each(ROUTES)('%s %s is refused without %s (403)', async (...route) => {
     const scope = route[2];
     const others = (['runners:read', 'runners:write', 'runners:dispatch'] as Scope[]).filter((s) => s !== scope);
-    const reply = await send(client(server.url, await newKey(db, 'acme', others)), route);
+    const reply = await send(await t.client(others), route);
     expect(reply.status).toBe(403);
     expect(reply.body.error.code).toBe('forbidden');
   });
 
   it.each(ROUTES)('%s %s without credentials answers 401', async (...route) => {
-    const reply = await send(client(server.url, null), route);
+    const reply = await send(client(t.server.url, null), route);
     expect(reply.status).toBe(401);
   });
 
   it.each(ROUTES.filter(([, path]) => path.includes(':')))(
     '%s %s with another org’s ids answers 404',
     async (...route) => {
-      const other = client(server.url, await newKey(db, 'globex', ['admin']));
+      const other = await t.client(['admin'], { org: 'globex' });
       const reply = await send(other, route);
       expect(reply.status).toBe(404);
       expect(reply.body.error.code).toBe('not_found');
@@ -100,7 +89,7 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
   );
 
   it('another org’s lists are empty and its profile ids are unknown here', async () => {
-    const other = client(server.url, await newKey(db, 'globex', ['admin']));
+    const other = await t.client(['admin'], { org: 'globex' });
     expect((await other.post('/v1/runners/sessions', { profile_id: ids.p, task_id: 't', input: {} })).status).toBe(404);
     expect((await other.get('/v1/runners/sessions')).body.items).toEqual([]);
     expect((await other.get('/v1/runners/profiles')).body.items.map((p: { id: string }) => p.id)).toEqual([
@@ -120,7 +109,7 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ scope: 'runners:write' });
       expect(created.body.token).toMatch(/^rpg_/);
-      const grantee = client(server.url, created.body.token);
+      const grantee = client(t.server.url, created.body.token);
       expect(
         (await grantee.post(`/v1/runners/sessions/${ids.s}/events`, [{ type: 'note', level: 'info', message: 'hi' }]))
           .status,
@@ -153,10 +142,10 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
         reason: 'short',
         ttl_seconds: 1,
       });
-      await db.query(`update permission_grants set expires_at = now() - interval '1 second' where id = $1`, [
+      await t.db.query(`update permission_grants set expires_at = now() - interval '1 second' where id = $1`, [
         created.body.id,
       ]);
-      expect((await client(server.url, created.body.token).get(`/v1/runners/sessions/${ids.s}/events`)).status).toBe(
+      expect((await client(t.server.url, created.body.token).get(`/v1/runners/sessions/${ids.s}/events`)).status).toBe(
         401,
       );
       const listed = await admin.get(`/v1/runners/sessions/${ids.s}/permissions`);
@@ -164,7 +153,7 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
     });
 
     it('only a caller holding a scope may grant it; ttl is bounded', async () => {
-      const writer = client(server.url, await newKey(db, 'acme', ['runners:write']));
+      const writer = await t.client(['runners:write']);
       const refused = await writer.post(`/v1/runners/sessions/${ids.s}/permissions`, {
         scope: 'runners:dispatch',
         reason: 'r',
@@ -212,9 +201,7 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
     });
 
     it('needs admin', async () => {
-      expect(
-        (await client(server.url, await newKey(db, 'acme', ['runners:read', 'runners:write'])).get('/v1/audit')).status,
-      ).toBe(403);
+      expect((await (await t.client(['runners:read', 'runners:write'])).get('/v1/audit')).status).toBe(403);
     });
   });
 });

@@ -1,26 +1,15 @@
 // /v1/runners: profiles, harness revisions and the session lifecycle over real HTTP, on each store.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { type Client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 describe.each(STORE_KINDS)('/v1/runners on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind, { reaper: true });
   let api: Client;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db, { reaper: true });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
   beforeEach(async () => {
-    await resetStore(db);
-    api = client(server.url, await newKey(db, 'acme', ['admin']));
+    api = await t.client(['admin']);
   });
 
   let profiles = 0;

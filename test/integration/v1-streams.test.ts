@@ -1,9 +1,8 @@
 // /v1 streams over real HTTP on each store: the SSE event stream, artifacts, and the claim race.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/store/db.ts';
-import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
-import { openTestStore, resetStore, STORE_KINDS } from '../support/stores.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type Client, client, newKey, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
 
 interface SseEvent {
   id: number;
@@ -58,24 +57,15 @@ async function readStream(url: string, key: string, options: { lastEventId?: num
 }
 
 describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
-  let db: Db;
-  let server: TestServer;
+  const t = useTestServer(kind, { config: { artifactMaxBytes: 2 * 1024 * 1024 } });
   let api: Client;
   let key: string;
   let profileId: string;
 
-  beforeAll(async () => {
-    db = await openTestStore(kind);
-    server = await startServer(db, { config: { artifactMaxBytes: 2 * 1024 * 1024 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.close();
-  });
+  // The key itself, not only a client: the SSE and artifact tests call fetch with it.
   beforeEach(async () => {
-    await resetStore(db);
-    key = await newKey(db, 'acme', ['admin']);
-    api = client(server.url, key);
+    key = await newKey(t.db, 'acme', ['admin']);
+    api = client(t.server.url, key);
     profileId = (await api.post('/v1/runners/profiles', { name: 'p' })).body.id;
   });
 
@@ -84,7 +74,7 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
 
   it('SSE: a reconnect with Last-Event-ID resumes with no gap and no duplicate; the stream ends after the terminal event', async () => {
     const session = await dispatch();
-    const url = `${server.url}/v1/runners/sessions/${session.id}/events/stream`;
+    const url = `${t.server.url}/v1/runners/sessions/${session.id}/events/stream`;
     const batch = (from: number) =>
       Array.from({ length: 5 }, (_v, i) => ({ type: 'step', level: 'info', message: `m${from + i}` }));
     await api.post(`/v1/runners/sessions/${session.id}/events`, batch(0));
@@ -106,7 +96,7 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
 
   it('SSE: a live stream follows events as they are appended', async () => {
     const session = await dispatch();
-    const url = `${server.url}/v1/runners/sessions/${session.id}/events/stream`;
+    const url = `${t.server.url}/v1/runners/sessions/${session.id}/events/stream`;
     const reading = readStream(url, key, { stopAfter: 3 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     await api.post(`/v1/runners/sessions/${session.id}/events`, [
@@ -120,7 +110,7 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
   it('artifacts: upload with a content type, list, and download the same bytes', async () => {
     const session = await dispatch();
     const bytes = Buffer.from(Array.from({ length: 300_000 }, (_v, i) => i % 251));
-    const upload = await fetch(`${server.url}/v1/runners/sessions/${session.id}/artifacts?name=bundle.bin`, {
+    const upload = await fetch(`${t.server.url}/v1/runners/sessions/${session.id}/artifacts?name=bundle.bin`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-bundle' },
       body: bytes,
@@ -135,12 +125,12 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     });
     const listed = await api.get(`/v1/runners/sessions/${session.id}/artifacts`);
     expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([artifact.id]);
-    const download = await fetch(`${server.url}/v1/runners/sessions/${session.id}/artifacts/${artifact.id}/content`, {
+    const download = await fetch(`${t.server.url}/v1/runners/sessions/${session.id}/artifacts/${artifact.id}/content`, {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(download.headers.get('content-type')).toBe('application/x-bundle');
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
-    const json = await fetch(`${server.url}/v1/runners/sessions/${session.id}/artifacts?name=report.json`, {
+    const json = await fetch(`${t.server.url}/v1/runners/sessions/${session.id}/artifacts?name=report.json`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: '{"passed": 3}',
@@ -151,7 +141,7 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
 
   it('artifacts: an upload over the limit answers 413 and stores nothing; a stale runner’s upload answers 409', async () => {
     const session = await dispatch();
-    const tooBig = await fetch(`${server.url}/v1/runners/sessions/${session.id}/artifacts?name=big.bin`, {
+    const tooBig = await fetch(`${t.server.url}/v1/runners/sessions/${session.id}/artifacts?name=big.bin`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
       body: Buffer.alloc(3 * 1024 * 1024, 1),
@@ -159,9 +149,9 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error.code).toBe('artifact_too_large');
     expect((await api.get(`/v1/runners/sessions/${session.id}/artifacts`)).body.items).toEqual([]);
-    expect(await db.query('select 1 from artifact_chunks')).toEqual([]);
+    expect(await t.db.query('select 1 from artifact_chunks')).toEqual([]);
     await api.post(`/v1/runners/sessions/${session.id}/claim`, { runner_id: 'r1' });
-    const stale = await fetch(`${server.url}/v1/runners/sessions/${session.id}/artifacts?name=late.txt`, {
+    const stale = await fetch(`${t.server.url}/v1/runners/sessions/${session.id}/artifacts?name=late.txt`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain', 'x-runplane-attempt': '5' },
       body: 'late',

@@ -66,11 +66,12 @@ export interface TestServerFixture {
 
 /**
  * The shared setup of an integration test file: one store of `kind` and one server on it for the file, every table
- * emptied before each test.
+ * emptied before each test. A `config` function is called in the fixture's beforeAll, so it can name what a
+ * beforeAll registered earlier started (fake services the server must call).
  */
 export function useTestServer(
   kind: StoreKind,
-  options: { config?: Partial<Config>; reaper?: boolean } = {},
+  options: { config?: Partial<Config> | (() => Partial<Config>); reaper?: boolean } = {},
 ): TestServerFixture {
   const fixture = {
     client: async (scopes: Scope[], keyOptions: { org?: string; kind?: KeyKind } = {}) =>
@@ -78,7 +79,8 @@ export function useTestServer(
   } as TestServerFixture;
   beforeAll(async () => {
     fixture.db = await openTestStore(kind);
-    fixture.server = await startServer(fixture.db, options);
+    const config = typeof options.config === 'function' ? options.config() : options.config;
+    fixture.server = await startServer(fixture.db, { config, reaper: options.reaper });
   });
   afterAll(async () => {
     await fixture.server?.close();
