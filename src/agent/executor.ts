@@ -1,50 +1,128 @@
-// Executors run a task's program isolated: `process` starts it in its own process group with a cleaned
-// environment and a wall-clock timeout; `container` runs it with docker or podman, no network, the work dir
-// mounted. Cancel and timeout stop the whole group: SIGTERM, then SIGKILL after a grace period.
-import { spawn, spawnSync } from 'node:child_process';
+// Executors run a task's program isolated: `process` starts it in its own process group with a minimal environment
+// (optionally as another user) and a wall-clock timeout; `container` runs it with docker or podman under a name the
+// agent owns, without network, read-only, with --init and resource limits. Invariant: a run always ends what it
+// started — cancel, timeout, too much output, or the program's own exit stop the whole group (SIGTERM, SIGKILL after
+// the grace), and the run returns within grace + 1 s of the stop whatever the children do with the pipes.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface RunRequest {
   command: string;
   cwd: string;
   stdin: string;
-  /** Environment the program gets (nothing is inherited beyond PATH, HOME, LANG). */
+  /** Environment the program gets (build it with cleanEnv: nothing of the agent's is inherited). */
   env: Record<string, string>;
   timeoutMs: number;
   graceMs: number;
   signal: AbortSignal;
+  /** Each line of output, whole characters, the last one even without a newline. */
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Bytes of stdout + stderr after which the program is stopped (reason `output_limit`). */
+  maxOutputBytes?: number;
+  /** Run the program as this user (the agent must be root); see resolveUser. */
+  runAs?: RunAs | null;
   /** Container image (container executor only). */
   image?: string;
+  /** Container limits (container executor only). */
+  limits?: ContainerLimits;
+}
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export interface ContainerLimits {
+  memory?: string;
+  cpus?: string;
 }
 
 export interface RunOutcome {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** All of stdout (bounded by maxOutputBytes). */
   stdout: string;
-  reason: 'exited' | 'timeout' | 'cancelled';
+  reason: 'exited' | 'timeout' | 'cancelled' | 'output_limit';
 }
 
-const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** How long after SIGKILL a run waits for the pipes to close before it stops reading them. */
+const PIPE_WAIT_MS = 1000;
 
-export function cleanEnv(extra: Record<string, string>): Record<string, string> {
+// What a program may inherit from the agent's environment: nothing that can hold a secret.
+const BASE_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
+
+/** A minimal environment: PATH, locale and time zone from the agent, a private HOME and TMPDIR, and `extra`. */
+export function cleanEnv(extra: Record<string, string>, home?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of BASE_ENV) if (process.env[name]) env[name] = process.env[name]!;
+  if (home) {
+    env['HOME'] = home;
+    env['TMPDIR'] = home;
+  }
   return { ...env, ...extra };
 }
 
-/** Arguments for `docker|podman run`: removed after, no network, only the work dir, the program via sh. */
-export function containerArgs(request: { image: string; cwd: string; command: string; env: Record<string, string> }) {
+/** Looks up a user for --run-as (uid, gid, home) with `id` and getent; throws a message saying what to do. */
+export function resolveUser(name: string): RunAs {
+  if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(name)) throw new Error(`--run-as "${name}" is not a user name`);
+  const id = (flag: string) => spawnSync('id', [flag, '--', name], { encoding: 'utf8' });
+  const uid = id('-u');
+  const gid = id('-g');
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new Error(
+      `--run-as: no user "${name}" on this machine; create it (useradd --system ${name}) or drop the flag`,
+    );
+  }
+  const passwd = spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.split(':');
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), home: passwd[5] || '/' };
+}
+
+/** A container name the agent can stop by (the engine's client process is not the container). */
+export const containerName = () => `runplane-${randomBytes(6).toString('hex')}`;
+
+/**
+ * Arguments for `docker|podman run`: named, removed after, no network, read-only root with a private /tmp, an init
+ * process that reaps and forwards signals, resource limits, only the work dir mounted, the program via sh.
+ */
+export function containerArgs(request: {
+  name: string;
+  image: string;
+  cwd: string;
+  command: string;
+  env: Record<string, string>;
+  limits?: ContainerLimits;
+  runAs?: RunAs | null;
+}) {
   return [
     'run',
     '--rm',
     '-i',
+    '--name',
+    request.name,
+    '--init',
     '--network',
     'none',
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '--security-opt',
+    'no-new-privileges',
+    '--memory',
+    request.limits?.memory ?? '2g',
+    '--cpus',
+    request.limits?.cpus ?? '2',
+    '--pids-limit',
+    '1024',
+    ...(request.runAs ? ['--user', `${request.runAs.uid}:${request.runAs.gid}`] : []),
     '--volume',
     `${request.cwd}:/work`,
     '--workdir',
     '/work',
     ...Object.entries(request.env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    '--',
     request.image,
     'sh',
     '-c',
@@ -60,63 +138,162 @@ export function findContainerEngine(): 'docker' | 'podman' | null {
   return null;
 }
 
+/** Process groups of runs in progress, so the agent can kill every one of them before it exits. */
+const runningGroups = new Map<number, () => void>();
+
+/** SIGKILLs every process group (and container) a run started; for the agent's last moments. */
+export function killAllRuns(): number {
+  const kills = [...runningGroups.values()];
+  for (const kill of kills) kill();
+  return kills.length;
+}
+
+const signalGroup = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is gone.
+  }
+};
+
 export function runProgram(kind: 'process' | 'container', request: RunRequest): Promise<RunOutcome> {
   let file = 'sh';
   let args = ['-c', request.command];
+  let stopContainer: ((signal: 'TERM' | 'KILL') => void) | null = null;
   if (kind === 'container') {
     const engine = findContainerEngine();
     if (!engine) throw new Error('the container executor needs docker or podman on PATH; use --executor process');
     if (!request.image) throw new Error('the container executor needs an image (the harness revision image_ref)');
+    const name = containerName();
     file = engine;
-    args = containerArgs({ image: request.image, cwd: request.cwd, command: request.command, env: request.env });
+    args = containerArgs({ ...request, image: request.image, name });
+    stopContainer = (signal) => {
+      spawn(engine, ['kill', '--signal', signal, name], { stdio: 'ignore' }).on('error', () => {});
+    };
   }
+  const maxOutput = request.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: request.cwd,
-      env: request.env,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        cwd: request.cwd,
+        env: request.env,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        ...(request.runAs && kind === 'process' ? { uid: request.runAs.uid, gid: request.runAs.gid } : {}),
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      child.on('error', reject);
+      return;
+    }
     let reason: RunOutcome['reason'] = 'exited';
+    let stopping = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let outputBytes = 0;
     let stdout = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    const stopGroup = (why: RunOutcome['reason']) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      reason = why;
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {}
-      killTimer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      }, request.graceMs);
+    let openStreams = 2;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const killNow = () => {
+      stopContainer?.('KILL');
+      signalGroup(pid, 'SIGKILL');
     };
-    const timeout = setTimeout(() => stopGroup('timeout'), request.timeoutMs);
-    const onAbort = () => stopGroup('cancelled');
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    const lines = (stream: 'stdout' | 'stderr') => {
-      let rest = '';
-      return (chunk: Buffer) => {
-        const text = rest + chunk.toString('utf8');
-        if (stream === 'stdout') stdout += chunk.toString('utf8');
-        const parts = text.split('\n');
-        rest = parts.pop() ?? '';
-        for (const line of parts) request.onLine(line, stream);
-      };
-    };
-    child.stdout.on('data', lines('stdout'));
-    child.stderr.on('data', lines('stderr'));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => {
+    runningGroups.set(pid, killNow);
+
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
       clearTimeout(timeout);
-      // A stop in progress keeps its SIGKILL: a grandchild that ignored SIGTERM may still hold the group.
-      killTimer?.unref();
       request.signal.removeEventListener('abort', onAbort);
-      resolve({ exitCode, signal, stdout, reason });
+      runningGroups.delete(pid);
+      flushAll();
+      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stdout, reason });
+    };
+
+    // Stops the whole group: SIGTERM, SIGKILL after the grace, and after one more second stop waiting for pipes a
+    // process outside the group (setsid) may still hold.
+    const stop = (why: RunOutcome['reason'] | null) => {
+      if (why && reason === 'exited') reason = why;
+      if (stopping) return;
+      stopping = true;
+      stopContainer?.('TERM');
+      signalGroup(pid, 'SIGTERM');
+      timers.push(setTimeout(killNow, request.graceMs));
+      timers.push(
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          if (exit) finish();
+        }, request.graceMs + PIPE_WAIT_MS),
+      );
+    };
+
+    const timeout = setTimeout(() => stop('timeout'), request.timeoutMs);
+    const onAbort = () => stop('cancelled');
+    request.signal.addEventListener('abort', onAbort, { once: true });
+
+    const readers = (['stdout', 'stderr'] as const).map((stream) => {
+      const decoder = new StringDecoder('utf8');
+      let rest = '';
+      const emit = (text: string, final: boolean) => {
+        const parts = (rest + text).split('\n');
+        rest = final ? '' : (parts.pop() ?? '');
+        for (const line of final ? parts.filter((part, i) => i < parts.length - 1 || part !== '') : parts) {
+          request.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, stream);
+        }
+      };
+      const source = stream === 'stdout' ? child.stdout! : child.stderr!;
+      let flushed = false;
+      const flush = () => {
+        if (flushed) return;
+        flushed = true;
+        emit(decoder.end(), true);
+      };
+      source.on('data', (chunk: Buffer) => {
+        if (outputBytes > maxOutput) return;
+        outputBytes += chunk.length;
+        if (outputBytes > maxOutput) {
+          stop('output_limit');
+          return;
+        }
+        const text = decoder.write(chunk);
+        if (stream === 'stdout') stdout += text;
+        emit(text, false);
+      });
+      source.on('error', () => {});
+      source.on('close', () => {
+        flush();
+        openStreams -= 1;
+        if (openStreams === 0 && exit) finish();
+      });
+      return flush;
     });
-    child.stdin.on('error', () => {});
-    child.stdin.end(request.stdin);
+    const flushAll = () => {
+      for (const flush of readers) flush();
+    };
+
+    child.on('error', (error) => {
+      runningGroups.delete(pid);
+      if (!settled) {
+        settled = true;
+        clearTimeout(timeout);
+        reject(error);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // The program is done; whatever it left running in its group is stopped (and cannot hold the run open).
+      if (openStreams === 0) finish();
+      else stop(null);
+    });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(request.stdin);
     if (request.signal.aborted) onAbort();
   });
 }
