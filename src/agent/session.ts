@@ -29,6 +29,8 @@ export interface SessionContext {
   spool: string;
   signal: AbortSignal;
   cancelled: () => boolean;
+  /** Aborts once the server took the session back; from then on nothing more is written for it. */
+  released: AbortSignal;
   timeoutMs: number;
   graceMs: number;
   say: (line: string) => void;
@@ -47,7 +49,7 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
   const base = `/v1/runners/sessions/${task.id}`;
   const headers = { 'x-runplane-attempt': String(task.attempt), 'x-runner-id': context.runnerId };
   const call = (method: string, suffix: string, body?: unknown) =>
-    context.api.call(method, `${base}${suffix}`, { body, headers, taskId: task.id });
+    context.api.call(method, `${base}${suffix}`, { body, headers, taskId: task.id, signal: context.released });
   const events = new LogShipper<LogEvent>(async (batch) => {
     await call('POST', '/events', batch);
   }, `${context.spool}.events.jsonl`);
@@ -94,15 +96,16 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
       const response = await fetch(`${context.api.baseUrl}${base}/artifacts?name=${encodeURIComponent(name)}`, {
         method: 'POST',
         headers: {
-          ...context.api.authorization(),
+          ...context.api.identityHeaders(),
           ...headers,
           'content-type': artifact.content_type ?? 'application/octet-stream',
           'content-length': String(fs.statSync(file).size),
         },
         body: fs.createReadStream(file) as unknown as BodyInit,
         duplex: 'half',
+        signal: context.released,
       } as RequestInit);
-      if (!response.ok) throw new Error(`artifact upload answered ${response.status}: ${await response.text()}`);
+      if (!response.ok) throw context.api.refusal(response.status, await response.text(), task.id);
     } else if (typeof message['progress'] === 'number') {
       await call('PATCH', '', { progress: Math.min(1, Math.max(0, message['progress'])) });
     } else if ('result' in message) {
@@ -149,6 +152,7 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
   });
   await messages;
   await events.flush();
+  context.released.throwIfAborted();
   if (pausing) return 'paused';
   if (context.cancelled()) {
     await call('PATCH', '', { state: 'failed', error: 'cancelled on request' });

@@ -15,7 +15,11 @@ export function runnerCommand(): Command {
   return new Command('runner')
     .description('run a runner agent that claims and executes review tasks (each flag has an env twin)')
     .addOption(new Option('--server <url>', 'Runplane server URL').env('RUNPLANE_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--api-key <key>', 'API key with runners:read,runners:write').env('RUNPLANE_API_KEY'))
+    .addOption(
+      new Option('--api-key <key>', 'runner key (create one with `runplane keys create --runner --org ORG`)').env(
+        'RUNPLANE_API_KEY',
+      ),
+    )
     .addOption(
       new Option('--id <id>', 'runner id, unique in the org')
         .env('RUNPLANE_RUNNER_ID')
@@ -86,7 +90,7 @@ export function runnerCommand(): Command {
     .action(async (flags: Record<string, string | undefined>) => {
       if (!flags['apiKey']) {
         throw new Error(
-          'an API key is required: pass --api-key or set RUNPLANE_API_KEY (create one with `runplane keys create`)',
+          'a runner key is required: pass --api-key or set RUNPLANE_API_KEY (create one with `runplane keys create --runner --org ORG`)',
         );
       }
       if (flags['profiles'] && !flags['sessionCommand']) {
@@ -127,8 +131,15 @@ export function runnerCommand(): Command {
         say,
       );
       let stopping: Promise<void> | null = null;
+      // A fatal answer during the drain (e.g. runner_replaced) still ends the process non-zero.
       const stop = (signal: string) => {
-        stopping ??= runner.shutdown(signal).then(() => process.exit(0));
+        stopping ??= runner.shutdown(signal).then(
+          () => process.exit(0),
+          (error: Error) => {
+            console.error(`runplane: ${error.message}`);
+            process.exit(1);
+          },
+        );
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

@@ -45,7 +45,15 @@ export interface HeartbeatReport {
   instance: string | null;
   /** The tasks the runner works on (extension); null when not sent. */
   taskIds: string[] | null;
+  /**
+   * How long the runner's oldest unanswered claim request has been out (extension). A lease claimed within that
+   * window may be on its way to the runner, so it is not released for being unlisted.
+   */
+  claimsPendingMs?: number | null;
 }
+
+/** Added to claimsPendingMs: the time a request takes from the runner to the database. */
+const CLAIM_IN_FLIGHT_MARGIN_MS = 1000;
 
 export interface HeartbeatAnswer {
   runner: Runner;
@@ -68,8 +76,9 @@ export async function heartbeat(
     if (!beat) throw await missingRunner(tx, orgId, runnerId);
     const listed = report.taskIds === null ? null : [...new Set(report.taskIds)];
     const held = await extendHeldLeases(tx, orgId, runnerId, listed);
-    // Listed: the runner dropped whatever it did not list. Not listed: `currentJobs: 0` means it holds nothing; a
-    // lease claimed after its previous heartbeat may still be on its way to it, so only older ones are released.
+    // Listed: the runner dropped whatever it did not list, except a claim whose answer may still be on its way
+    // (claimsPendingMs). Not listed: `currentJobs: 0` means it holds nothing; a lease claimed after its previous
+    // heartbeat may still be on its way to it, so only older ones are released.
     const release =
       listed !== null ? held.unlisted : report.currentJobs === 0 && beat.previousHeartbeatAt ? held.extended : [];
     const released =
@@ -82,6 +91,10 @@ export async function heartbeat(
               runnerId,
               itemIds: release,
               claimedBefore: listed === null ? beat.previousHeartbeatAt : null,
+              claimedAtLeastMsAgo:
+                listed !== null && report.claimsPendingMs != null
+                  ? report.claimsPendingMs + CLAIM_IN_FLIGHT_MARGIN_MS
+                  : null,
             },
             'runner_abandoned',
           );

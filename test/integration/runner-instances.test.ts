@@ -128,6 +128,18 @@ describe.each(STORE_KINDS)('runner instances and leases on the %s store', (kind)
       expect((await task(api, other.taskId)).runnerId).toBe('r2');
     });
 
+    it('a lease claimed within claimsPendingMs is kept even when unlisted (its claim answer may still be on its way)', async () => {
+      const api = await t.client([...ALL]);
+      await register(api, 'r1');
+      const review = await createReview(api);
+      await api.get('/api/runners/tasks/pending?runnerId=r1');
+      const beat = { status: 'online', currentJobs: 0, taskIds: [] };
+      await api.post('/api/runners/r1/heartbeat', { ...beat, claimsPendingMs: 20_000 });
+      expect((await task(api, review.taskId)).status).toBe('dispatched');
+      await api.post('/api/runners/r1/heartbeat', beat);
+      expect((await task(api, review.taskId)).status).toBe('pending');
+    });
+
     it('a cancel on a task the runner gave up completes at its next heartbeat', async () => {
       const api = await t.client([...ALL]);
       await register(api, 'r1');

@@ -1,5 +1,5 @@
 // A real git repository for review tests: a base commit and a head commit changing two files, served as a bare
-// repository by path (the runner fetches it exactly as it would fetch a remote).
+// repository at a file:// URL (the runner fetches it exactly as it would fetch a remote).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,5 +49,5 @@ export function createReviewRepo(): ReviewRepo {
   const files = parseGitDiff(git('diff', '--no-color', baseSha, headSha));
   const bare = path.join(root, 'repo.git');
   execFileSync('git', ['clone', '--quiet', '--bare', work, bare]);
-  return { url: bare, baseSha, headSha, files, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+  return { url: `file://${bare}`, baseSha, headSha, files, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }

@@ -119,6 +119,14 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
                 'Extension: the tasks this runner works on. Exactly these leases are extended; its other leases are released',
             }),
           ),
+          claimsPendingMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 3_600_000,
+              description:
+                'Extension: age of the oldest claim request still unanswered; leases claimed within it are not released for being unlisted',
+            }),
+          ),
         }),
         response: {
           200: data(
@@ -145,6 +153,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
           status: request.body.status,
           currentJobs: request.body.currentJobs,
           taskIds: request.body.taskIds ?? null,
+          claimsPendingMs: request.body.claimsPendingMs ?? null,
           instance: instanceOf(request),
         },
       );
@@ -155,7 +164,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
   app.get(
     '/api/runners/tasks/pending',
     {
-      config: { scope: 'runners:write', auditReads: true },
+      config: { scope: 'runners:write', auditReads: true, csrf: 'always' },
       schema: {
         tags,
         summary: 'Claim pending review tasks (long-poll with wait)',

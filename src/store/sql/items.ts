@@ -396,6 +396,8 @@ export interface LeaseSelection {
   except?: readonly string[] | null;
   /** Only leases claimed before this moment. */
   claimedBefore?: Date | null;
+  /** Only leases claimed at least this many milliseconds ago (by the database clock). */
+  claimedAtLeastMsAgo?: number | null;
 }
 
 /** Hands a runner's leases back at once (deregister, restart, abandoned or unwanted claims). */
@@ -407,6 +409,7 @@ export function releaseLeases(q: Queryable, selection: LeaseSelection, reason: L
        and ($3::text[] is null or id = any($3::text[]))
        and ($4::text[] is null or id <> all($4::text[]))
        and ($5::timestamptz is null or claimed_at < $5)
+       and ($6::integer is null or claimed_at < now() - $6 * interval '1 millisecond')
      for update`,
     reason,
     [
@@ -415,6 +418,7 @@ export function releaseLeases(q: Queryable, selection: LeaseSelection, reason: L
       selection.itemIds ?? null,
       selection.except ?? null,
       selection.claimedBefore ?? null,
+      selection.claimedAtLeastMsAgo ?? null,
     ],
   );
 }
