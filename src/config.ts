@@ -51,6 +51,14 @@ export interface Config {
     aiProvider: string;
     aiModel: string;
   };
+  /** PostgreSQL: how long a request waits for a pooled connection (or a new one) before 503 store_unavailable. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: the longest one statement may run; a runaway query cannot hold a connection for ever. */
+  dbStatementTimeoutMs: number;
+  /** PostgreSQL: a transaction left idle this long is ended by the server, freeing its connection and locks. */
+  dbIdleInTransactionTimeoutMs: number;
+  /** After SIGTERM/SIGINT the process exits within this long, whatever its clients do. */
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -171,6 +179,17 @@ export function loadConfig(env: Env = process.env): Config {
       aiProvider: text(env, 'RUNPLANE_REVIEW_AI_PROVIDER') ?? 'openai',
       aiModel: text(env, 'RUNPLANE_REVIEW_AI_MODEL') ?? 'gpt-4o-mini',
     },
+    dbConnectTimeoutMs: milliseconds(env, 'RUNPLANE_DB_CONNECT_TIMEOUT_MS', 5000),
+    dbStatementTimeoutMs: milliseconds(env, 'RUNPLANE_DB_STATEMENT_TIMEOUT_MS', 30_000),
+    dbIdleInTransactionTimeoutMs: milliseconds(env, 'RUNPLANE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
+    shutdownGraceMs:
+      number(
+        env,
+        'RUNPLANE_SHUTDOWN_GRACE_SECONDS',
+        10,
+        (n) => n > 0 && n <= 3600,
+        'a number of seconds (more than 0, at most 3600)',
+      ) * 1000,
     logLevel,
   };
   if (config.delivery.webhookUrl && !config.delivery.webhookSecret) {
@@ -186,6 +205,16 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   return Object.freeze(config);
+}
+
+function milliseconds(env: Env, name: string, fallback: number): number {
+  return number(
+    env,
+    name,
+    fallback,
+    (n) => Number.isInteger(n) && n >= 100 && n <= 86_400_000,
+    'milliseconds (100-86400000)',
+  );
 }
 
 /** The config as printed at start: secrets and passwords in URLs replaced. */

@@ -16,15 +16,27 @@ export async function serve(config: Config): Promise<void> {
   let stopReaper: (() => Promise<void>) | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
   let closing = false;
+  // Stop accepting, answer parked long polls and end event streams (preClose), let in-flight requests finish, stop
+  // the loops, flush, close the store. Whatever clients do, the process is gone within the grace.
   const close = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app?.log.info({ signal }, 'shutting down');
-    await app?.close();
-    await stopReaper?.();
-    await stopDelivery?.();
-    await core.audit.flush();
-    await db.close();
+    app?.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    setTimeout(() => {
+      console.error(
+        `runplane: still closing ${config.shutdownGraceMs / 1000} s after ${signal}; exiting now (RUNPLANE_SHUTDOWN_GRACE_SECONDS)`,
+      );
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
+    try {
+      await app?.close();
+      await stopReaper?.();
+      await stopDelivery?.();
+      await core.audit.flush();
+      await db.close();
+    } catch (error) {
+      console.error(`runplane: error while shutting down: ${(error as Error).message}`);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void close('SIGINT'));

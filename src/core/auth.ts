@@ -14,6 +14,8 @@ const KEY_PREFIX = 'rp_';
 /** Permission-grant tokens (minted in grants.ts) start with this. */
 export const GRANT_PREFIX = 'rpg_';
 const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Clock difference tolerated between the token issuer and this server. */
+const JWT_CLOCK_SKEW_SECONDS = 60;
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -169,6 +171,10 @@ export class Authenticator {
           ? await jose.jwtVerify(token, this.jwtKey, options)
           : await jose.jwtVerify(token, this.jwtKey, options);
       payload = verified.payload;
+      // jose checks exp and nbf; a token issued in the future is as wrong as an expired one.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + JWT_CLOCK_SKEW_SECONDS) {
+        throw new jose.errors.JWTClaimValidationFailed('"iat" claim is in the future', payload, 'iat', 'check_failed');
+      }
     } catch (error) {
       const reason = error instanceof jose.errors.JOSEError ? error.code : 'ERR_JWT_INVALID';
       throw unauthenticated(`the JWT was refused (${reason}); obtain a fresh token from your identity provider`);

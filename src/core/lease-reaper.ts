@@ -3,14 +3,10 @@
 // server instances may run it at once (the statement takes rows with SKIP LOCKED), and it only ever moves items
 // that are still leased (a finished item keeps its state whatever its lease column says).
 import { expireLeases } from '../store/sql/items.ts';
+import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
 
 const BATCH = 500;
-
-export interface ReaperLog {
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
 
 /** Ends every expired lease now; returns how many items it touched. */
 export async function reapExpiredLeases(core: Core): Promise<number> {
@@ -26,24 +22,15 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
 }
 
 /** Starts the reaper loop; the returned function stops it and resolves once a running pass has finished. */
-export function startLeaseReaper(core: Core, log: ReaperLog): () => Promise<void> {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = reapExpiredLeases(core)
-      .then((count) => {
-        if (count > 0) log.warn({ count }, 'leases expired');
-      })
-      .catch((error: unknown) => log.error({ err: error }, 'lease reaper pass failed; retrying'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, core.config.reaperIntervalMs);
-      });
-  };
-  timer = setTimeout(tick, core.config.reaperIntervalMs);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> {
+  return startLoop({
+    name: 'lease reaper',
+    intervalMs: core.config.reaperIntervalMs,
+    log,
+    pass: async () => {
+      const count = await reapExpiredLeases(core);
+      if (count > 0) log.warn({ count }, 'leases expired');
+      return false;
+    },
+  });
 }

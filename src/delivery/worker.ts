@@ -1,6 +1,7 @@
 // The delivery worker drains the outbox: it takes due rows under a short lock, posts each to its destination, and
 // marks it delivered, or schedules a retry with exponential backoff and jitter, or gives up after
 // RUNPLANE_DELIVERY_MAX_ATTEMPTS. Several instances may run it: a row is only ever held by one of them.
+import { startLoop } from '../core/background-loop.ts';
 import type { Core } from '../core/context.ts';
 import { markAttemptFailed, markDelivered, type OutboxEntry, takeDueOutbox } from '../store/sql/outbox.ts';
 import { getReview } from '../store/sql/reviews.ts';
@@ -63,23 +64,10 @@ export async function deliverDue(core: Core, log: DeliveryLog): Promise<number> 
 }
 
 export function startDeliveryWorker(core: Core, log: DeliveryLog): () => Promise<void> {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = deliverDue(core, log)
-      .then((taken) => {
-        if (!stopped) timer = setTimeout(tick, taken === BATCH ? 0 : POLL_MS);
-      })
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'delivery pass failed; retrying');
-        if (!stopped) timer = setTimeout(tick, POLL_MS);
-      });
-  };
-  timer = setTimeout(tick, POLL_MS);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+  return startLoop({
+    name: 'delivery worker',
+    intervalMs: POLL_MS,
+    log,
+    pass: async () => (await deliverDue(core, log)) === BATCH,
+  });
 }

@@ -8,11 +8,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
+import { invalid } from '../core/errors.ts';
 import { registerAudit } from './audit.ts';
 import { credentialOf, registerAuth } from './auth.ts';
 import { consoleRoutes } from './console/routes.ts';
-import { ErrorBody, registerErrorHandling } from './errors.ts';
+import { clientErrorHandler, ErrorBody, frameworkErrors, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { jsonLimitProblem } from './json-limits.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
@@ -24,6 +26,7 @@ import { sessionRoutes } from './v1/sessions.ts';
 import { validatorCompiler } from './validation.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 export interface AppOptions {
   /** pino logger options, or false for none (tests). */
@@ -41,6 +44,13 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // A request must arrive whole within this (a slow upload cannot hold a socket for ever); long polls and event
+    // streams are answers, not requests, and are not limited by it.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Runner ids may be 128 characters, and they are path segments.
+    maxParamLength: 256,
+    frameworkErrors,
+    clientErrorHandler,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -48,6 +58,18 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  // `Expect:` other than 100-continue: Node answers 417 on its own unless told how; answer in our shape.
+  app.server.on('checkExpectation', (request, response) => {
+    response.writeHead(417, { 'content-type': 'application/json', connection: 'close' });
+    response.end(
+      JSON.stringify({
+        error: {
+          code: 'expectation_failed',
+          message: `Expect: ${request.headers.expect} is not supported; drop the header`,
+        },
+      }),
+    );
+  });
 
   // Bodies are JSON only; anything else answers 415 instead of reaching a schema as a string.
   app.removeContentTypeParser('text/plain');
@@ -55,7 +77,12 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-    parseJson(request, body as string, done);
+    parseJson(request, body as string, (error, parsed) => {
+      if (error) return done(error, undefined);
+      const problem = jsonLimitProblem(parsed);
+      if (problem) return done(invalid(problem.field, problem.message), undefined);
+      done(null, parsed);
+    });
   });
 
   app.addHook('onSend', async (request, reply) => {

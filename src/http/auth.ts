@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope a caller must hold; `public` for routes without credentials. */
     scope?: Scope | 'public';
+    /** `always`: a console session must send its CSRF token even on GET (a GET that claims work). */
+    csrf?: 'always';
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -75,10 +77,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 async function cookiePrincipal(request: FastifyRequest, token: string): Promise<Principal> {
   const session = await sessionPrincipal(request.server.core.db, token);
   if (!session) throw unauthenticated('the console session expired; log in again');
-  if (!SAFE_METHODS.has(request.method)) {
+  // Claims change state whatever their method (GET /api/runners/tasks/pending): they need the token too.
+  if (!SAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === 'always') {
     const sent = request.headers['x-csrf-token'];
     const expected = Buffer.from(session.csrfToken);
-    if (typeof sent !== 'string' || sent.length !== expected.length || !timingSafeEqual(Buffer.from(sent), expected)) {
+    const given = typeof sent === 'string' ? Buffer.from(sent) : null;
+    if (!given || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new DomainError(
         'forbidden',
         'csrf_required',

@@ -1,9 +1,13 @@
 // One place maps every failure to HTTP: domain errors by kind, Fastify's own errors (validation, JSON, size, media
 // type, rate limit) to stable codes, and anything else to a logged 500. The body is always
 // {"error": {"code", "message", "field"?, "details"?}}.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError, type ErrorKind } from '../core/errors.ts';
+import { isUnavailable } from '../store/db.ts';
+
+/** Seconds a client is asked to wait when the store is unreachable. */
+const STORE_RETRY_AFTER_SECONDS = 2;
 
 export const ErrorBody = Type.Object(
   {
@@ -65,6 +69,9 @@ function validationPayload(error: FastifyError): ErrorPayload {
   return { code: 'invalid_request', message, field: field || where };
 }
 
+/** PostgreSQL data exceptions (SQLSTATE class 22), as raised by both drivers. */
+const isDataError = (error: { code?: unknown }) => typeof error.code === 'string' && /^22[0-9A-Z]{3}$/.test(error.code);
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let status: number;
@@ -74,6 +81,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
       payload = { code: error.code, message: error.message };
       if (error.field) payload.field = error.field;
       if (error.details) payload.details = error.details;
+    } else if (isUnavailable(error)) {
+      request.log.warn({ err: error }, 'store unavailable');
+      status = 503;
+      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      payload = {
+        code: 'store_unavailable',
+        message: `the database is unreachable; retry in ${STORE_RETRY_AFTER_SECONDS} s (the server reconnects by itself)`,
+      };
+    } else if (isDataError(error)) {
+      // A value the schema let through but the database cannot hold (NUL in text, out-of-range number or date):
+      // the request is wrong, not the server.
+      status = 400;
+      payload = { code: 'invalid_request', message: `a value in the request cannot be stored: ${error.message}` };
     } else if (error.validation) {
       status = 400;
       payload = validationPayload(error);
@@ -99,4 +119,33 @@ export function registerErrorHandling(app: FastifyInstance): void {
       error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },
     }),
   );
+}
+
+/** Errors Fastify raises before routing (bad percent-encoding, a path segment over maxParamLength), in our shape. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const code = status === 414 ? 'uri_too_long' : 'invalid_request';
+  reply.status(status).send({ error: { code, message: `${error.message}; check the URL` } });
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers over the limit, a malformed request, a
+ * request that took too long): answered in our shape, with `Connection: close` since the socket is closed after.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:net').Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request headers are larger than 16 KiB; send fewer or shorter headers']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request did not arrive in time; send it again']
+        : [400, 'invalid_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -21,3 +21,33 @@ export function json(value: unknown): string {
 
 /** PostgreSQL's unique_violation (both drivers report the SQLSTATE as `code`). */
 export const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
+
+/**
+ * The store cannot be reached (connection refused or lost, server restarting, pool wait timed out). Requests answer
+ * 503 store_unavailable with Retry-After; background loops back off and try again.
+ */
+export class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the store is unreachable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart), and 53300 (too many
+// connections): the database is not there for us right now, the request itself is fine.
+const UNAVAILABLE_SQLSTATE = /^(08|57P|53300)/;
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused/i;
+
+/** True when `error` says the database is unreachable rather than that the statement is wrong. */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof StoreUnavailable) return true;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code)) return true;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && UNAVAILABLE_MESSAGE.test(code)) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
+}
+
+/** Rethrows an unreachable-store error as StoreUnavailable; anything else unchanged. */
+export function classifyStoreError(error: unknown): never {
+  throw isUnavailable(error) ? new StoreUnavailable(error) : error;
+}

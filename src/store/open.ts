@@ -5,7 +5,13 @@ import { openEmbedded } from './embedded.ts';
 import { openPostgres } from './postgres.ts';
 
 export function openStore(config: Config): Promise<Db> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded({ dataDir: config.dataDir });
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, {
+        connectTimeoutMs: config.dbConnectTimeoutMs,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
+      })
+    : openEmbedded({ dataDir: config.dataDir });
 }
 
 export const describeStore = (config: Config): string =>

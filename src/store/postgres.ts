@@ -1,6 +1,6 @@
 // PostgreSQL driver: a `pg` pool. Several server instances share one database, so nothing here caches state.
 import pg from 'pg';
-import type { Db, Queryable } from './db.ts';
+import { classifyStoreError, type Db, isUnavailable, type Queryable } from './db.ts';
 
 const INT8 = 20;
 
@@ -16,42 +16,73 @@ const types = {
 // (measured in bench/claims.ts: 8 beat 20 on a 2-core machine). Requests beyond this queue in the pool.
 const DEFAULT_POOL_SIZE = 8;
 
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? DEFAULT_POOL_SIZE, types });
-  // A dropped idle connection must not crash the process; the pool replaces it.
+export interface PostgresOptions {
+  max?: number;
+  /** How long to wait for a connection from the pool (or a new one). */
+  connectTimeoutMs?: number;
+  /** statement_timeout of every pooled connection. */
+  statementTimeoutMs?: number;
+  /** idle_in_transaction_session_timeout of every pooled connection. */
+  idleInTransactionTimeoutMs?: number;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
+  const settings = [
+    options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : '',
+    options.idleInTransactionTimeoutMs
+      ? `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}`
+      : '',
+  ].filter(Boolean);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? DEFAULT_POOL_SIZE,
+    types,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
+    ...(settings.length ? { options: settings.join(' ') } : {}),
+  });
+  // A dropped idle connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const client = await pool.connect();
+  const client = await pool.connect().catch(classifyStoreError);
   client.release();
 
   const query = async <Row>(sql: string, params?: readonly unknown[]) =>
-    (await pool.query(sql, params as unknown[])).rows as Row[];
+    (await pool.query(sql, params as unknown[]).catch(classifyStoreError)).rows as Row[];
 
   return {
     kind: 'postgres',
     query,
     async tx(fn) {
-      const conn = await pool.connect();
+      const conn = await pool.connect().catch(classifyStoreError);
+      // A checked-out client whose connection drops emits 'error'; unheard, that would end the process.
+      let broken: Error | null = null;
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      conn.on('error', onError);
       const scoped: Queryable = {
         query: async <Row>(sql: string, params?: readonly unknown[]) =>
-          (await conn.query(sql, params as unknown[])).rows as Row[],
+          (await conn.query(sql, params as unknown[]).catch(classifyStoreError)).rows as Row[],
         exec: async (sql: string) => {
-          await conn.query(sql);
+          await conn.query(sql).catch(classifyStoreError);
         },
       };
       try {
-        await conn.query('begin');
+        await conn.query('begin').catch(classifyStoreError);
         const result = await fn(scoped);
-        await conn.query('commit');
+        await conn.query('commit').catch(classifyStoreError);
         return result;
       } catch (error) {
-        await conn.query('rollback').catch(() => {});
+        if (error instanceof Error && isUnavailable(error)) broken ??= error;
+        else await conn.query('rollback').catch(() => {});
         throw error;
       } finally {
-        conn.release();
+        conn.off('error', onError);
+        // A broken connection goes back destroyed, not to the next request.
+        conn.release(broken ?? undefined);
       }
     },
     async exec(sql) {
-      await pool.query(sql);
+      await pool.query(sql).catch(classifyStoreError);
     },
     async close() {
       await pool.end();

@@ -119,6 +119,8 @@ export function client(baseUrl: string, key: string | null) {
     return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
   };
   return {
+    /** The Authorization header this client sends, for requests a test makes with fetch itself (streams). */
+    authorization: key ? `Bearer ${key}` : '',
     get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
     post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
       call<T>('POST', path, body, headers),

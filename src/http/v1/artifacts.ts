@@ -3,6 +3,7 @@
 
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import contentDisposition from 'content-disposition';
 import { Type } from 'typebox';
 import { listSessionArtifacts, openArtifact, uploadArtifact } from '../../core/artifacts.ts';
 import type { Core } from '../../core/context.ts';
@@ -93,12 +94,15 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
           request.params.id,
           request.params.artifact_id,
         );
-        return reply
-          .header('content-type', artifact.contentType)
-          .header('content-length', String(artifact.size))
-          .header('etag', `"${artifact.sha256}"`)
-          .header('content-disposition', `attachment; filename="${artifact.name.replace(/["\\\r\n]/g, '_')}"`)
-          .send(content);
+        return (
+          reply
+            .header('content-type', artifact.contentType)
+            .header('content-length', String(artifact.size))
+            .header('etag', `"${artifact.sha256}"`)
+            // RFC 6266/5987: an ASCII fallback and the exact name as filename*, whatever characters it holds.
+            .header('content-disposition', contentDisposition(artifact.name))
+            .send(content)
+        );
       },
     );
   downloadRoute('/v1/runners/sessions/:id/artifacts/:artifact_id/content', false);

@@ -12,6 +12,8 @@ import { EventSchema, errorResponses, IdParams, NewEventSchema, presentEvent } f
 const STREAM_POLL_MS = 250;
 const STREAM_BATCH = 500;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
+/** A stream whose client has not read for this long is closed. */
+const STALLED_CLIENT_MS = 30_000;
 const KEEPALIVE_MS = 15_000;
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
@@ -111,24 +113,37 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
           'x-request-id': request.id,
         });
         let lastWrite = Date.now();
-        while (open && !app.shutdownSignal.aborted) {
-          const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
-          for (const event of events) {
-            stream.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
-            after = event.seq;
-            lastWrite = Date.now();
+        // A client that stops reading makes write() return false: wait for it to drain (reading nothing more from the
+        // store meanwhile), and drop it when it stays blocked.
+        const send = async (text: string) => {
+          lastWrite = Date.now();
+          if (stream.write(text)) return;
+          const drained = await Promise.race([
+            new Promise<boolean>((resolve) => stream.once('drain', () => resolve(true))),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STALLED_CLIENT_MS).unref()),
+          ]);
+          if (!drained) stream.destroy();
+        };
+        try {
+          while (open && !app.shutdownSignal.aborted) {
+            const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
+            for (const event of events) {
+              if (!open) break;
+              await send(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+              after = event.seq;
+            }
+            if (events.length === STREAM_BATCH) continue;
+            // The terminal state change is the last event written for a finished session: once it has been sent, end.
+            const session = await getSession(core, orgId, id);
+            if (isTerminal(session.state) && after >= session.lastEventSeq) break;
+            if (Date.now() - lastWrite > KEEPALIVE_MS) await send(': keepalive\n\n');
+            await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
           }
-          if (events.length === STREAM_BATCH) continue;
-          // The terminal state change is the last event written for a finished session: once it has been sent, end.
-          const session = await getSession(core, orgId, id);
-          if (isTerminal(session.state) && after >= session.lastEventSeq) break;
-          if (Date.now() - lastWrite > KEEPALIVE_MS) {
-            stream.write(': keepalive\n\n');
-            lastWrite = Date.now();
-          }
-          await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+        } catch (error) {
+          request.log.warn({ err: error }, 'event stream ended by an error');
+        } finally {
+          stream.end();
         }
-        stream.end();
       },
     );
 

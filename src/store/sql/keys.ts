@@ -27,6 +27,18 @@ const toKey = (row: KeyRow): ApiKey => ({
 
 /** Returns the org with this slug, creating it (with `newId` and its built-in profile) when it does not exist yet. */
 export async function ensureOrg(q: Queryable, slug: string, newId: string): Promise<Org> {
+  // Two first requests of a new org race: the loser's statement sees neither its insert nor (in its snapshot) the
+  // winner's row, so it asks again and finds it.
+  for (let attempt = 0; ; attempt++) {
+    const org = await insertOrFindOrg(q, slug, newId);
+    if (org || attempt === 2) {
+      if (!org) throw new Error(`org ${slug} could not be created or found`);
+      return org;
+    }
+  }
+}
+
+async function insertOrFindOrg(q: Queryable, slug: string, newId: string): Promise<Org | null> {
   const rows = await q.query<{ id: string; slug: string; created_at: Date }>(
     `with inserted as (
        insert into orgs (id, slug) values ($2, $1) on conflict (slug) do nothing returning *
@@ -37,8 +49,8 @@ export async function ensureOrg(q: Queryable, slug: string, newId: string): Prom
      select * from inserted union all select * from orgs where slug = $1`,
     [slug, newId],
   );
-  const row = rows[0]!;
-  return { id: row.id, slug: row.slug, createdAt: row.created_at };
+  const row = rows[0];
+  return row ? { id: row.id, slug: row.slug, createdAt: row.created_at } : null;
 }
 
 export async function findOrgBySlug(q: Queryable, slug: string): Promise<Org | null> {
