@@ -2,6 +2,7 @@
 import { type Config, describeConfig } from '../config.ts';
 import { createCore } from '../core/context.ts';
 import { startLeaseReaper } from '../core/lease-reaper.ts';
+import { startMaintenance } from '../core/maintenance.ts';
 import { startDeliveryWorker } from '../delivery/worker.ts';
 import { buildApp } from '../http/app.ts';
 import { migrate } from '../store/migrate.ts';
@@ -15,6 +16,7 @@ export async function serve(config: Config): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let stopReaper: (() => Promise<void>) | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
+  let stopMaintenance: (() => Promise<void>) | undefined;
   let closing = false;
   // Stop accepting, answer parked long polls and end event streams (preClose), let in-flight requests finish, stop
   // the loops, flush, close the store. Whatever clients do, the process is gone within the grace.
@@ -32,6 +34,7 @@ export async function serve(config: Config): Promise<void> {
       await app?.close();
       await stopReaper?.();
       await stopDelivery?.();
+      await stopMaintenance?.();
       await core.audit.flush();
       await db.close();
     } catch (error) {
@@ -46,11 +49,13 @@ export async function serve(config: Config): Promise<void> {
     app = await buildApp(core);
     stopReaper = startLeaseReaper(core, app.log);
     stopDelivery = startDeliveryWorker(core, app.log);
+    stopMaintenance = startMaintenance(core, app.log);
     const address = await app.listen({ port: config.port, host: config.host });
     console.log(`runplane: listening on ${address} (OpenAPI at ${address}/openapi.json)`);
   } catch (error) {
     await stopReaper?.();
     await stopDelivery?.();
+    await stopMaintenance?.();
     await app?.close();
     await db.close();
     throw error;

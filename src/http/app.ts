@@ -48,7 +48,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
     // streams are answers, not requests, and are not limited by it.
     requestTimeout: REQUEST_TIMEOUT_MS,
     // Runner ids may be 128 characters, and they are path segments.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors,
     clientErrorHandler,
     genReqId: (request) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Db, Queryable } from './db.ts';
-import { insertChunk, readChunk } from './sql/artifacts.ts';
+import { deleteChunks, deleteStagedChunks, insertChunk, readChunk } from './sql/artifacts.ts';
 
 export class BlobTooLarge extends Error {
   constructor(readonly maxBytes: number) {
@@ -31,6 +31,8 @@ export interface BlobStore {
     commit: (tx: Queryable, blob: StoredBlob) => Promise<T>,
   ): Promise<T>;
   read(id: string): Readable;
+  /** Deletes bytes staged by uploads that never committed (a crash, a refused commit) older than `olderThanMs`. */
+  sweepStaged(olderThanMs: number): Promise<number>;
 }
 
 // Rows of 256 KiB: large enough that a 100 MiB artifact is 400 rows, small enough that the driver's per-query
@@ -61,15 +63,17 @@ export class PostgresBlobStore implements BlobStore {
     commit: (tx: Queryable, blob: StoredBlob) => Promise<T>,
   ) {
     const state = { size: 0, sha256: '', hash: createHash('sha256') };
-    // One transaction: chunks and the artifact row commit together, a failed upload leaves nothing behind.
-    return this.db.tx(async (tx) => {
+    // The bytes are staged outside any transaction (each chunk row commits on its own, under the artifact's id), so
+    // a slow client never holds a pooled connection or a row lock; the metadata then commits in one short
+    // transaction. A failed upload deletes what it staged; a crash leaves rows the sweeper removes.
+    try {
       // One buffer, reused for every row: incoming pieces are copied in, a full buffer becomes one row.
       const row = Buffer.allocUnsafe(CHUNK_BYTES);
       let filled = 0;
       let seq = 0;
       const flush = async () => {
         if (filled === 0) return;
-        await insertChunk(tx, id, seq++, row.subarray(0, filled));
+        await insertChunk(this.db, id, seq++, row.subarray(0, filled));
         filled = 0;
       };
       for await (const piece of measured(source, maxBytes, state)) {
@@ -82,8 +86,12 @@ export class PostgresBlobStore implements BlobStore {
         }
       }
       await flush();
-      return commit(tx, { size: state.size, sha256: state.hash.digest('hex') });
-    });
+      const blob = { size: state.size, sha256: state.hash.digest('hex') };
+      return await this.db.tx((tx) => commit(tx, blob));
+    } catch (error) {
+      await deleteChunks(this.db, id).catch(() => {});
+      throw error;
+    }
   }
 
   read(id: string): Readable {
@@ -97,6 +105,10 @@ export class PostgresBlobStore implements BlobStore {
         }
       })(),
     );
+  }
+
+  sweepStaged(olderThanMs: number): Promise<number> {
+    return deleteStagedChunks(this.db, olderThanMs);
   }
 }
 
@@ -135,5 +147,19 @@ export class FileBlobStore implements BlobStore {
 
   read(id: string): Readable {
     return fs.createReadStream(this.file(id));
+  }
+
+  async sweepStaged(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    const entries = await fs.promises.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of entries.filter((entry) => entry.endsWith('.part'))) {
+      const file = path.join(this.dir, name);
+      const stat = await fs.promises.stat(file).catch(() => null);
+      if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+        await fs.promises.rm(file, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
   }
 }

@@ -71,14 +71,19 @@ export interface TestServerFixture {
  */
 export function useTestServer(
   kind: StoreKind,
-  options: { config?: Partial<Config> | (() => Partial<Config>); reaper?: boolean } = {},
+  options: {
+    /** PostgreSQL pool size (production uses 8; tests default to more). */
+    poolSize?: number;
+    config?: Partial<Config> | (() => Partial<Config>);
+    reaper?: boolean;
+  } = {},
 ): TestServerFixture {
   const fixture = {
     client: async (scopes: Scope[], keyOptions: { org?: string; kind?: KeyKind } = {}) =>
       client(fixture.server.url, await newKey(fixture.db, keyOptions.org ?? 'acme', scopes, keyOptions.kind)),
   } as TestServerFixture;
   beforeAll(async () => {
-    fixture.db = await openTestStore(kind);
+    fixture.db = await openTestStore(kind, options.poolSize);
     const config = typeof options.config === 'function' ? options.config() : options.config;
     fixture.server = await startServer(fixture.db, { config, reaper: options.reaper });
   });

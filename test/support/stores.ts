@@ -24,8 +24,8 @@ export async function clonePgDatabase(): Promise<string> {
 }
 
 /** A fresh, migrated store of the given kind (one per test file: PGlite instances are costly). */
-export async function openTestStore(kind: StoreKind): Promise<Db> {
-  if (kind === 'postgres') return openPostgres(await clonePgDatabase(), { max: 40 });
+export async function openTestStore(kind: StoreKind, poolSize = 40): Promise<Db> {
+  if (kind === 'postgres') return openPostgres(await clonePgDatabase(), { max: poolSize });
   const snapshot = new Blob([fs.readFileSync(inject('embeddedSnapshotPath'))]);
   return openEmbedded({ memory: true, snapshot });
 }

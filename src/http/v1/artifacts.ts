@@ -11,6 +11,9 @@ import { principalOf } from '../auth.ts';
 import { WriterHeaders, writerOf } from '../writer.ts';
 import { ArtifactSchema, errorResponses, Id, IdParams, presentArtifact } from './schemas.ts';
 
+/** An upload that sends nothing for this long is aborted (its staged bytes are deleted). */
+const UPLOAD_IDLE_MS = 30_000;
+
 export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
   const tags = ['artifacts'];
   app.removeAllContentTypeParsers();
@@ -38,6 +41,8 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
       },
     },
     async (request, reply) => {
+      // A client that stops sending mid-upload is cut off instead of holding the request open.
+      request.raw.setTimeout(UPLOAD_IDLE_MS, () => request.raw.destroy(new Error('upload idle for too long')));
       const body = request.body as Readable | undefined;
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
       const { artifact, cancelRequested } = await uploadArtifact(

@@ -56,3 +56,22 @@ export async function readChunk(q: Queryable, artifactId: string, seq: number): 
   ]);
   return rows[0]?.data ?? null;
 }
+
+export async function deleteChunks(q: Queryable, artifactId: string): Promise<void> {
+  await q.query('delete from artifact_chunks where artifact_id = $1', [artifactId]);
+}
+
+/** Chunks staged by uploads that never got their artifact row, older than `olderThanMs`. */
+export async function deleteStagedChunks(q: Queryable, olderThanMs: number): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    `with gone as (
+       delete from artifact_chunks c
+       where c.staged_at < now() - $1 * interval '1 millisecond'
+         and not exists (select 1 from artifacts a where a.id = c.artifact_id)
+       returning 1
+     )
+     select count(*)::int as n from gone`,
+    [olderThanMs],
+  );
+  return rows[0]?.n ?? 0;
+}
