@@ -1,5 +1,6 @@
 // Numbered, forward-only migrations. Each runs in its own transaction under an advisory lock and records itself
 // first, so several instances starting at once apply each file exactly once; a database newer than this code is refused.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** SHA-256 of the file: an applied migration edited afterwards is noticed at start-up. */
+  checksum: string;
 }
 
 export function listMigrations(): Migration[] {
@@ -24,7 +27,8 @@ export function listMigrations(): Migration[] {
       version: Number.parseInt(file.slice(0, 4), 10),
       name: file.slice(5, -4),
       sql: fs.readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'),
-    }));
+    }))
+    .map((m) => ({ ...m, checksum: createHash('sha256').update(m.sql).digest('hex') }));
   // Two files with one number would leave the second unapplied for ever (the version is recorded once).
   const versions = migrations.map((m) => m.version);
   const duplicate = versions.find((version, index) => versions.indexOf(version) !== index);
@@ -33,43 +37,75 @@ export function listMigrations(): Migration[] {
 }
 
 export class SchemaTooNewError extends Error {}
+export class MigrationChangedError extends Error {}
 
-async function appliedVersions(db: Db): Promise<number[]> {
+interface AppliedMigration {
+  version: number;
+  checksum: string | null;
+}
+
+async function appliedMigrations(db: Db): Promise<AppliedMigration[]> {
   await db.exec(`create table if not exists schema_migrations (
-    version integer primary key, name text not null, applied_at timestamptz not null default now())`);
-  const rows = await db.query<{ version: number }>('select version from schema_migrations order by version');
-  return rows.map((row) => row.version);
+    version integer primary key, name text not null, applied_at timestamptz not null default now());
+    alter table schema_migrations add column if not exists checksum text`);
+  return db.query<AppliedMigration>('select version, checksum from schema_migrations order by version');
+}
+
+/**
+ * Compares applied migrations with the files. A database migrated before checksums existed gets them recorded now
+ * (trust on first sight); a file whose checksum differs from the one recorded was edited after release.
+ */
+async function checkApplied(db: Db, migrations: Migration[], applied: AppliedMigration[]): Promise<void> {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  for (const row of applied) {
+    const file = byVersion.get(row.version);
+    if (!file) continue;
+    if (row.checksum === null) {
+      await db.query('update schema_migrations set checksum = $2 where version = $1 and checksum is null', [
+        row.version,
+        file.checksum,
+      ]);
+    } else if (row.checksum !== file.checksum) {
+      throw new MigrationChangedError(
+        `migration ${String(row.version).padStart(4, '0')}_${file.name} was changed after this database applied it; ` +
+          'restore the released file and ship the change as a new migration',
+      );
+    }
+  }
 }
 
 /** Applies pending migrations; returns the names applied by this call. */
 export async function migrate(db: Db, onApply: (m: Migration) => void = () => {}): Promise<string[]> {
   const migrations = listMigrations();
   const known = new Set(migrations.map((m) => m.version));
-  const unknown = (await appliedVersions(db).catch(() => appliedVersions(db))).filter((v) => !known.has(v));
+  const applied = await appliedMigrations(db).catch(() => appliedMigrations(db));
+  const unknown = applied.map((row) => row.version).filter((v) => !known.has(v));
   if (unknown.length > 0) {
     throw new SchemaTooNewError(
       `the database has migration ${unknown.join(', ')} that this Runplane does not know; upgrade Runplane instead of downgrading it`,
     );
   }
-  const applied: string[] = [];
+  await checkApplied(db, migrations, applied);
+  const ran: string[] = [];
   for (const migration of migrations) {
-    const ran = await db.tx(async (tx) => {
+    const appliedNow = await db.tx(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       const done = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);
       if (done.length > 0) return false;
-      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [
+      await tx.query('insert into schema_migrations (version, name, checksum) values ($1, $2, $3)', [
         migration.version,
         migration.name,
+        migration.checksum,
       ]);
       await tx.exec(migration.sql);
       return true;
     });
-    if (ran) {
-      applied.push(`${String(migration.version).padStart(4, '0')}_${migration.name}`);
+    if (appliedNow) {
+      ran.push(`${String(migration.version).padStart(4, '0')}_${migration.name}`);
       onApply(migration);
     }
   }
-  return applied;
+  return ran;
 }
 
 /** True when every migration this code knows is applied (readiness). */
