@@ -40,12 +40,17 @@ export async function listSessionGrants(core: Core, orgId: string, sessionId: st
   return listGrants(core.db, sessionId);
 }
 
+/** Revokes a grant of a session. A grant token may give up only itself, never the session's other grants. */
 export async function revokeSessionGrant(
   core: Core,
-  orgId: string,
+  principal: Principal,
   sessionId: string,
   grantId: string,
 ): Promise<Grant> {
+  const orgId = principal.orgId;
+  if (principal.via === 'grant' && principal.actor !== `grant:${grantId}`) {
+    throw forbidden('a grant token can revoke only itself; revoke other grants with an API key or the console');
+  }
   await getItemOrThrow(core.db, orgId, sessionId, 'session');
   const grant = await revokeGrant(core.db, sessionId, grantId);
   if (!grant) throw notFound('grant', grantId);

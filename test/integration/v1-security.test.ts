@@ -136,6 +136,26 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
       expect(refused.status).toBe(401);
     });
 
+    it('a write-scoped grant token cannot revoke the session’s other grants, only itself', async () => {
+      const grant = async () =>
+        (
+          await admin.post(`/v1/runners/sessions/${ids.s}/permissions`, {
+            scope: 'runners:write',
+            reason: 'r',
+            ttl_seconds: 600,
+          })
+        ).body;
+      const mine = await grant();
+      const other = await grant();
+      const grantee = client(t.server.url, mine.token);
+      const refused = await grantee.delete(`/v1/runners/sessions/${ids.s}/permissions/${other.id}`);
+      expect(refused.status).toBe(403);
+      const listed = await admin.get(`/v1/runners/sessions/${ids.s}/permissions`);
+      expect(listed.body.items.find((g: { id: string }) => g.id === other.id).status).toBe('active');
+      const self = await grantee.delete(`/v1/runners/sessions/${ids.s}/permissions/${mine.id}`);
+      expect(self.body.status).toBe('revoked');
+    });
+
     it('an expired grant token answers 401 and is listed as expired', async () => {
       const created = await admin.post(`/v1/runners/sessions/${ids.s}/permissions`, {
         scope: 'runners:read',

@@ -90,7 +90,7 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
     async (request) => {
       const grant = await revokeSessionGrant(
         core,
-        principalOf(request).orgId,
+        principalOf(request),
         request.params.id,
         request.params.grant_id,
       );
