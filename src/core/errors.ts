@@ -1,7 +1,14 @@
 // Domain errors are values with a stable code. The core throws them; the HTTP layer maps them to status codes in
 // one place (src/http/errors.ts). Clients switch on `code`, never on the message.
 
-export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited';
 
 export class DomainError extends Error {
   constructor(

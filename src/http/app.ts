@@ -1,6 +1,6 @@
 // The Fastify app, built apart from listen() so tests and the CLI share it. Cross-cutting concerns are registered
 // once here (errors, auth, rate limit, OpenAPI); routes live in one file per resource.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -10,7 +10,7 @@ import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { invalid } from '../core/errors.ts';
 import { registerAudit } from './audit.ts';
-import { credentialOf, registerAuth } from './auth.ts';
+import { registerAuth } from './auth.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { clientErrorHandler, ErrorBody, frameworkErrors, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
@@ -125,11 +125,11 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
     global: core.config.rateLimitPerMinute > 0,
     max: Math.max(1, core.config.rateLimitPerMinute),
     timeWindow: 60_000,
-    // Per credential when one is sent (hashed: the limiter's keys are not a place for secrets), else per IP.
-    keyGenerator: (request) => {
-      const credential = credentialOf(request);
-      return credential ? createHash('sha256').update(credential).digest('base64url') : request.ip;
-    },
+    // After authentication, per verified principal: rotating made-up credentials gives no fresh budget (failed
+    // authentications are limited per address in the auth hook). Public routes count per address.
+    hook: 'preHandler',
+    keyGenerator: (request) =>
+      request.principal ? `p:${request.principal.orgId}:${request.principal.actor}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate_limited',

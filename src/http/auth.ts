@@ -43,7 +43,8 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  const failures = new FailedAuthLimiter(FAILED_AUTH_PER_MINUTE);
+  app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope;
     if (!scope || scope === 'public') return;
     const credential = credentialOf(request);
@@ -53,9 +54,22 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
         'send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`, or log in to the console',
       );
     }
-    const principal = credential
-      ? await authenticator.authenticate(credential)
-      : await cookiePrincipal(request, cookie!);
+    const blockedFor = failures.blockedForSeconds(request.ip);
+    if (blockedFor > 0) {
+      reply.header('retry-after', String(blockedFor));
+      throw new DomainError(
+        'rate_limited',
+        'rate_limited',
+        `too many failed authentications from this address; retry in ${blockedFor} s with a valid credential`,
+      );
+    }
+    let principal: Principal;
+    try {
+      principal = credential ? await authenticator.authenticate(credential) : await cookiePrincipal(request, cookie!);
+    } catch (error) {
+      if (error instanceof DomainError && error.kind === 'unauthenticated') failures.record(request.ip);
+      throw error;
+    }
     if (!principal.scopes.has(scope)) {
       throw forbidden(`this credential lacks the ${scope} scope; create a key with --scopes ${scope}`);
     }
@@ -64,6 +78,36 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     }
     request.principal = principal;
   });
+}
+
+/** Failed authentications an address may make per minute before it is refused without a store lookup. */
+const FAILED_AUTH_PER_MINUTE = 30;
+
+/** Counts failed authentications per client address in fixed one-minute windows (bounded memory). */
+class FailedAuthLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  constructor(
+    private readonly max: number,
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  record(address: string): void {
+    const now = Date.now();
+    const window = this.windows.get(address);
+    if (!window || now - window.start >= 60_000) {
+      if (this.windows.size >= this.maxAddresses) this.windows.clear();
+      this.windows.set(address, { start: now, count: 1 });
+    } else {
+      window.count += 1;
+    }
+  }
+
+  blockedForSeconds(address: string): number {
+    const window = this.windows.get(address);
+    if (!window || window.count < this.max) return 0;
+    const left = 60_000 - (Date.now() - window.start);
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
 }
 
 /** The console's session cookie (HttpOnly, SameSite=Lax); see src/http/console. */

@@ -201,3 +201,22 @@ describe.each(STORE_KINDS)('hostile input on the %s store', (kind) => {
     });
   });
 });
+
+describe('failed authentications', () => {
+  // Its own server: the limiter it trips would refuse every later request of this address for a minute.
+  const t = useTestServer('embedded');
+
+  it('rotating made-up credentials from one address is refused with 429 after 30 failures', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const reply = await fetch(`${t.server.url}/api/runners`, { headers: { authorization: `Bearer rp_guess${i}` } });
+      statuses.push(reply.status);
+      if (reply.status === 429) {
+        expect(reply.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect((await reply.json()).error.code).toBe('rate_limited');
+      }
+    }
+    expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(30)).toEqual([429, 429]);
+  });
+});

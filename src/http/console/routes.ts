@@ -57,13 +57,19 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     {
       config: {
         scope: 'public',
-        // Per account and address: guessing passwords is slow whichever is rotated.
+        // Per account, whatever the address: rotating addresses gives no fresh guesses. (Failed authentications
+        // are also limited per address, in the auth hook.)
         rateLimit: {
           hook: 'preHandler',
           max: LOGIN_LIMIT_PER_MINUTE,
           timeWindow: 60_000,
           keyGenerator: (request: import('fastify').FastifyRequest) =>
-            `login:${String((request.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}:${request.ip}`,
+            `login:${String((request.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
+          errorResponseBuilder: (_request: unknown, context: { after: string }) => ({
+            statusCode: 429,
+            code: 'rate_limited',
+            message: `too many login attempts for this account; it is locked for ${context.after}, then try again`,
+          }),
         },
       },
       schema: {

@@ -88,12 +88,7 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
       },
     },
     async (request) => {
-      const grant = await revokeSessionGrant(
-        core,
-        principalOf(request),
-        request.params.id,
-        request.params.grant_id,
-      );
+      const grant = await revokeSessionGrant(core, principalOf(request), request.params.id, request.params.grant_id);
       request.auditTarget = `${request.params.id}/${grant.id}`;
       return presentGrant(grant);
     },
