@@ -161,6 +161,33 @@ describe.each(STORE_KINDS)('hostile input on the %s store', (kind) => {
     expect(expectation).toContain('"code":"expectation_failed"');
   });
 
+  it('at most 20 event streams per credential: the 21st answers 429, and closing one frees a place', async () => {
+    const api = await t.client([...ALL]);
+    const created = await session(api);
+    const url = `${t.server.url}/v1/runners/sessions/${created.id}/events/stream`;
+    const streams = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const abort = new AbortController();
+        const response = await fetch(url, { headers: { authorization: api.authorization }, signal: abort.signal });
+        return { response, abort };
+      }),
+    );
+    for (const { response } of streams) expect(response.status).toBe(200);
+    const refused = await fetch(url, { headers: { authorization: api.authorization } });
+    expect(refused.status).toBe(429);
+    expect((await refused.json()).error.code).toBe('too_many_streams');
+    streams[0]!.abort.abort();
+    // The server notices the closed socket at its next write or poll.
+    let again: Response | null = null;
+    for (let i = 0; i < 20 && again?.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      again = await fetch(url, { headers: { authorization: api.authorization }, signal: AbortSignal.timeout(5000) });
+      if (again.status === 200) await again.body?.cancel();
+    }
+    expect(again?.status).toBe(200);
+    for (const { abort } of streams) abort.abort();
+  });
+
   describe('console sessions', () => {
     const PASSWORD = 'correct horse battery staple';
     async function login() {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
+import { DomainError } from '../../core/errors.ts';
 import { appendSessionEvents, getSession, readSessionEvents } from '../../core/sessions.ts';
 import { isTerminal } from '../../core/states.ts';
 import { principalOf } from '../auth.ts';
@@ -12,6 +13,8 @@ import { EventSchema, errorResponses, IdParams, NewEventSchema, presentEvent } f
 const STREAM_POLL_MS = 250;
 const STREAM_BATCH = 500;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
+/** Open event streams per principal on this instance: each polls the store, so a tab storm cannot drain the pool. */
+const MAX_STREAMS_PER_PRINCIPAL = 20;
 /** A stream whose client has not read for this long is closed. */
 const STALLED_CLIENT_MS = 30_000;
 const KEEPALIVE_MS = 15_000;
@@ -79,6 +82,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
     },
   );
 
+  const openStreams = new Map<string, number>();
   const streamRoute = (url: string, hide: boolean) =>
     app.get(
       url,
@@ -96,9 +100,19 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         },
       },
       async (request, reply) => {
-        const orgId = principalOf(request).orgId;
+        const principal = principalOf(request);
+        const orgId = principal.orgId;
         const id = request.params.id;
         await getSession(core, orgId, id);
+        const holder = `${orgId}:${principal.actor}`;
+        const held = openStreams.get(holder) ?? 0;
+        if (held >= MAX_STREAMS_PER_PRINCIPAL) {
+          throw new DomainError(
+            'rate_limited',
+            'too_many_streams',
+            `${held} event streams are already open for this credential; close one (at most ${MAX_STREAMS_PER_PRINCIPAL})`,
+          );
+        }
         let after = request.headers['last-event-id'] ?? request.query.after ?? 0;
         const stream = reply.raw;
         let open = true;
@@ -124,6 +138,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
           ]);
           if (!drained) stream.destroy();
         };
+        openStreams.set(holder, (openStreams.get(holder) ?? 0) + 1);
         try {
           while (open && !app.shutdownSignal.aborted) {
             const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
@@ -143,6 +158,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
           request.log.warn({ err: error }, 'event stream ended by an error');
         } finally {
           stream.end();
+          const left = (openStreams.get(holder) ?? 1) - 1;
+          if (left > 0) openStreams.set(holder, left);
+          else openStreams.delete(holder);
         }
       },
     );
