@@ -1,14 +1,17 @@
 // Starts a throwaway PostgreSQL cluster from the binaries on this machine (initdb + pg_ctl into a temp dir, on a free
 // port). Tests and the bench use it; no mocked database anywhere. As root, the server runs as the `postgres` user.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface PgCluster {
   /** Connection URL for a database in this cluster. */
   url(database: string): string;
+  /** `pg_ctl restart -m fast`: every connection is cut; resolves once the server is back (async: clients keep going). */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -60,6 +63,14 @@ export async function startPgCluster(bin: string): Promise<PgCluster> {
   let stopped = false;
   return {
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    async restart() {
+      // With its log file, as at start: a server writing to our pipe would keep pg_ctl's caller waiting for ever.
+      const args = ['-D', dataDir, '-o', settings, '-l', path.join(dir, 'server.log'), '-m', 'fast', '-w', 'restart'];
+      const pgCtl = path.join(bin, 'pg_ctl');
+      await promisify(execFile)(asRoot ? 'runuser' : pgCtl, asRoot ? ['-u', 'postgres', '--', pgCtl, ...args] : args, {
+        cwd: dir,
+      });
+    },
     stop() {
       if (stopped) return;
       stopped = true;
