@@ -14,6 +14,8 @@ describe.each(STORE_KINDS)('review input on the %s store', (kind) => {
     ['repositoryUrl', { repositoryUrl: 'ext::sh -c touch% /tmp/x' }],
     ['repositoryUrl', { repositoryUrl: '-oProxyCommand=touch /tmp/x' }],
     ['commitSha', { commitSha: 'a1b2 c3d4' }],
+    ['commitSha', { commitSha: 'a1b2c3d' }],
+    ['repositoryUrl', { repositoryUrl: 'http://git.example.com/acme/app.git' }],
   ])(
     'POST /api/reviews refuses a hostile %s (%j) with 400 naming it, and creates nothing',
     async (field, overrides) => {

@@ -19,7 +19,8 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export { RunnerId } from '../writer.ts';
-export const Sha = Type.String({ pattern: '^[0-9a-fA-F]{7,64}$' });
+// A full object id: SHA-1 (40) or SHA-256 (64) hex. A runner fetches by it, so an abbreviation would not do.
+export const Sha = Type.String({ pattern: '^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$' });
 export const ItemStateSchema = Type.Enum([...ITEM_STATES]);
 
 export const RunnerSchema = Type.Object({
@@ -139,8 +140,8 @@ export const PullRequestSchema = Type.Object({
 export const RepositoryUrl = Type.String({
   minLength: 1,
   maxLength: 2048,
-  pattern: '^(?:(?:https?|ssh|git|file)://[^\\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s-][^\\s]*)$',
-  description: 'https, http, ssh, git or file URL, or scp-like user@host:path',
+  pattern: '^(?:(?:https|ssh|git|file)://[^\\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s-][^\\s]*)$',
+  description: 'https, ssh, git or file URL, or scp-like user@host:path (file only for runners started with --allow-file-repos)',
 });
 export const BranchName = Type.String({
   minLength: 1,
