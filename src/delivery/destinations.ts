@@ -58,7 +58,7 @@ export async function postToGitHub(config: Config, review: ReviewRecord): Promis
   const pr = review.pullRequest!;
   const input = review.item.input as ReviewInput;
   const result = review.item.result as ReviewResult | null;
-  const base = `${config.delivery.githubApiUrl.replace(/\/$/, '')}/repos/${pr.repository}/pulls/${pr.number}`;
+  const base = `${config.delivery.githubApiUrl.replace(/\/$/, '')}/repos/${githubRepoPath(pr.repository)}/pulls/${encodeURIComponent(String(pr.number))}`;
   const headers = {
     authorization: `Bearer ${config.delivery.githubToken}`,
     accept: 'application/vnd.github+json',
@@ -95,7 +95,7 @@ export async function postToGitLab(config: Config, review: ReviewRecord): Promis
   const pr = review.pullRequest!;
   const input = review.item.input as ReviewInput;
   const result = review.item.result as ReviewResult | null;
-  const base = `${config.delivery.gitlabApiUrl.replace(/\/$/, '')}/projects/${encodeURIComponent(pr.repository)}/merge_requests/${pr.number}`;
+  const base = `${config.delivery.gitlabApiUrl.replace(/\/$/, '')}/projects/${encodeURIComponent(pr.repository)}/merge_requests/${encodeURIComponent(String(pr.number))}`;
   const headers = { 'private-token': config.delivery.gitlabToken!, 'content-type': 'application/json' };
   const existing = (await (await send(`${base}/discussions?per_page=100`, { headers })).json()) as {
     notes?: { body?: string }[];
@@ -152,4 +152,13 @@ export async function postToWebhook(config: Config, review: ReviewRecord): Promi
     },
     body,
   });
+}
+
+/** `owner/name` as two encoded path segments; anything else is refused (it would address another API path). */
+export function githubRepoPath(repository: string): string {
+  const parts = repository.split('/');
+  if (parts.length !== 2 || parts.some((part) => !/^[A-Za-z0-9_.-]+$/.test(part) || part === '.' || part === '..')) {
+    throw new DeliveryError(`"${repository}" is not a GitHub owner/name`, false);
+  }
+  return parts.map(encodeURIComponent).join('/');
 }

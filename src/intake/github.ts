@@ -4,9 +4,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Core } from '../core/context.ts';
 import { invalid, unauthenticated } from '../core/errors.ts';
+import { isBranchName, isSha } from '../core/git-refs.ts';
 import { newId } from '../core/ids.ts';
 import { type ChangedFile, insertReviewWithin } from '../core/reviews.ts';
 import type { ReviewRecord } from '../core/types.ts';
+import { githubRepoPath } from '../delivery/destinations.ts';
 import { ensureOrg } from '../store/sql/keys.ts';
 import { getReview } from '../store/sql/reviews.ts';
 import { linkWebhookDelivery, recordWebhookDelivery, reviewOfWebhookDelivery } from '../store/sql/webhooks.ts';
@@ -37,10 +39,41 @@ interface PullRequestEvent {
   repository?: { full_name: string; clone_url: string };
 }
 
+const FULL_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/**
+ * A signed payload is still input: every value used later (in a URL, a git argument, a stored review) is checked
+ * here, and a bad one answers 400 naming it — never a review that fails later or a request to another API path.
+ */
+function checkPullRequestEvent(payload: PullRequestEvent): void {
+  const pr = payload.pull_request;
+  const repository = payload.repository;
+  if (!pr || typeof pr !== 'object') throw invalid('pull_request', 'pull_request is required');
+  if (!repository || typeof repository !== 'object') throw invalid('repository', 'repository is required');
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  if (!Number.isSafeInteger(pr.number) || pr.number < 1) {
+    throw invalid('pull_request.number', 'pull_request.number must be a positive integer');
+  }
+  if (!isSha(pr.head?.sha)) throw invalid('pull_request.head.sha', 'pull_request.head.sha is not a commit id');
+  if (!isSha(pr.base?.sha)) throw invalid('pull_request.base.sha', 'pull_request.base.sha is not a commit id');
+  if (!isBranchName(pr.head?.ref)) throw invalid('pull_request.head.ref', 'pull_request.head.ref is not a branch');
+  const fullName = text(repository.full_name);
+  if (!FULL_NAME.test(fullName) || fullName.split('/').some((part) => part === '.' || part === '..')) {
+    throw invalid('repository.full_name', 'repository.full_name is not owner/name');
+  }
+  for (const [field, url] of [
+    ['repository.clone_url', repository.clone_url],
+    ['pull_request.head.repo.clone_url', pr.head?.repo?.clone_url ?? repository.clone_url],
+  ] as const) {
+    if (!/^https:\/\/[^\s]+$/.test(text(url))) throw invalid(field, `${field} is not an https URL`);
+  }
+}
+
 async function listPullRequestFiles(core: Core, repository: string, number: number): Promise<ChangedFile[]> {
   const { githubApiUrl, githubToken } = core.config.delivery;
   const files: ChangedFile[] = [];
-  let url: string | null = `${githubApiUrl.replace(/\/$/, '')}/repos/${repository}/pulls/${number}/files?per_page=100`;
+  let url: string | null =
+    `${githubApiUrl.replace(/\/$/, '')}/repos/${githubRepoPath(repository)}/pulls/${number}/files?per_page=100`;
   while (url) {
     const response: Response = await fetch(url, {
       headers: {
@@ -84,9 +117,9 @@ export async function receiveGitHubWebhook(
   if (!payload.action || !REVIEWED_ACTIONS.has(payload.action)) {
     return { kind: 'ignored', reason: `pull_request action ${payload.action ?? '(none)'}` };
   }
-  const pr = payload.pull_request;
-  const repository = payload.repository;
-  if (!pr || !repository) throw invalid('pull_request', 'pull_request and repository are required');
+  checkPullRequestEvent(payload);
+  const pr = payload.pull_request!;
+  const repository = payload.repository!;
   if (!request.deliveryId) throw invalid('x-github-delivery', 'the X-GitHub-Delivery header is required');
   const deliveryId = request.deliveryId;
 

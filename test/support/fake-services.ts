@@ -108,12 +108,16 @@ export interface FakeGitHub extends FakeServer {
   /** Pull request files by "owner/repo#number". */
   files: Map<string, { filename: string; status: string; patch: string }[]>;
   reviews: PostedReview[];
+  /** Every request's method and path, in order. */
+  requests: string[];
 }
 
 export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
   const files = new Map<string, { filename: string; status: string; patch: string }[]>();
   const reviews: PostedReview[] = [];
+  const requests: string[] = [];
   const fake = await listen(async (request, response) => {
+    requests.push(`${request.method} ${request.url}`);
     if (request.headers.authorization !== `Bearer ${token}`)
       return sendJson(response, 401, { message: 'Bad credentials' });
     const url = new URL(request.url ?? '/', 'http://x');
@@ -146,5 +150,5 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     }
     sendJson(response, 405, { message: 'Method Not Allowed' });
   });
-  return { ...fake, files, reviews };
+  return { ...fake, files, reviews, requests };
 }

@@ -1,6 +1,7 @@
 // Shapes of the /api/runners and /api/reviews facade (camelCase, `{data}` envelope), with the presenters that turn
 // core records into them. One schema validates, serialises and documents each shape.
 import { Type } from 'typebox';
+import { BRANCH_PATTERN, REPOSITORY_URL_PATTERN, SHA_PATTERN } from '../../core/git-refs.ts';
 import type { ReviewInput, ReviewResult } from '../../core/reviews.ts';
 import { ITEM_STATES } from '../../core/states.ts';
 import type { Item, ReviewRecord, Runner } from '../../core/types.ts';
@@ -19,8 +20,7 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export { RunnerId } from '../writer.ts';
-// A full object id: SHA-1 (40) or SHA-256 (64) hex. A runner fetches by it, so an abbreviation would not do.
-export const Sha = Type.String({ pattern: '^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$' });
+export const Sha = Type.String({ pattern: SHA_PATTERN, description: 'A full commit id (40 or 64 hex)' });
 export const ItemStateSchema = Type.Enum([...ITEM_STATES]);
 
 export const RunnerSchema = Type.Object({
@@ -135,18 +135,18 @@ export const PullRequestSchema = Type.Object({
   number: Type.Integer({ minimum: 1 }),
 });
 
-// What a runner will hand to git: a URL with a scheme git fetches from (or scp-like ssh), and a ref name by
-// `git check-ref-format` rules. Neither may start with '-', so neither can become an option. The agent checks again.
+// What a runner will hand to git (see core/git-refs.ts); the agent checks again before git sees it.
 export const RepositoryUrl = Type.String({
   minLength: 1,
   maxLength: 2048,
-  pattern: '^(?:(?:https|ssh|git|file)://[^\\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s-][^\\s]*)$',
-  description: 'https, ssh, git or file URL, or scp-like user@host:path (file only for runners started with --allow-file-repos)',
+  pattern: REPOSITORY_URL_PATTERN,
+  description:
+    'https, ssh, git or file URL, or scp-like user@host:path (file only for runners started with --allow-file-repos)',
 });
 export const BranchName = Type.String({
   minLength: 1,
   maxLength: 512,
-  pattern: '^(?!-)(?!.*\\.\\.)(?!.*//)(?!.*@\\{)(?!.*\\.lock$)(?!.*[/.]$)(?!/)[^\\x00-\\x20~^:?*\\[\\\\\\x7f]+$',
+  pattern: BRANCH_PATTERN,
   description: 'A branch name by git check-ref-format rules',
 });
 
