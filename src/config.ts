@@ -57,6 +57,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** PostgreSQL: a transaction left idle this long is ended by the server, freeing its connection and locks. */
   dbIdleInTransactionTimeoutMs: number;
+  /** Audit records older than this many days are deleted by the maintenance loop. */
+  auditRetentionDays: number;
   /** After SIGTERM/SIGINT the process exits within this long, whatever its clients do. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -182,6 +184,13 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: milliseconds(env, 'RUNPLANE_DB_CONNECT_TIMEOUT_MS', 5000),
     dbStatementTimeoutMs: milliseconds(env, 'RUNPLANE_DB_STATEMENT_TIMEOUT_MS', 30_000),
     dbIdleInTransactionTimeoutMs: milliseconds(env, 'RUNPLANE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
+    auditRetentionDays: number(
+      env,
+      'RUNPLANE_AUDIT_RETENTION_DAYS',
+      365,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 36_500,
+      'a whole number of days (1-36500)',
+    ),
     shutdownGraceMs:
       number(
         env,

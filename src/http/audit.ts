@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A GET that can change state (a claim): recorded when the handler names a target (it claimed something). */
     auditReads?: boolean;
+    /** false: a high-volume runner write (heartbeat, log batch) that is not recorded row by row. */
+    audit?: boolean;
   }
   interface FastifyRequest {
     auditTarget: string | null;
@@ -20,6 +22,7 @@ export function registerAudit(app: FastifyInstance, audit: AuditWriter): void {
     const principal = request.principal;
     // Console BFF requests are recorded by the API call they forward to.
     if (!principal || reply.statusCode >= 400 || request.routeOptions.url?.startsWith('/console/')) return;
+    if (request.routeOptions.config.audit === false) return;
     const read = ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
     if (read && !(request.routeOptions.config.auditReads && request.auditTarget)) return;
     const params = request.params as Record<string, string> | undefined;

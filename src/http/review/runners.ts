@@ -104,7 +104,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
   app.post(
     '/api/runners/:id/heartbeat',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', audit: false },
       schema: {
         tags,
         params: RunnerParams,
@@ -233,7 +233,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
   app.post(
     '/api/runners/tasks/:id/logs',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', audit: false },
       schema: {
         tags,
         params: TaskParams,

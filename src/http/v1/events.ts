@@ -25,7 +25,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
   app.post(
     '/v1/runners/sessions/:id/events',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', audit: false },
       schema: {
         tags,
         summary: 'Append a batch of 1–500 events; the server assigns seq and received_at',

@@ -224,7 +224,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
   app.post(
     '/v1/runners/sessions/:id/heartbeat',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', audit: false },
       schema: {
         tags,
         params: IdParams,

@@ -54,3 +54,17 @@ export async function listAuditRecords(
     at: row.at,
   }));
 }
+
+/** Deletes records older than `days` days, at most `batch` per call (so a large backlog never holds a long lock). */
+export async function deleteAuditRecordsOlderThan(q: Queryable, days: number, batch: number): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    `with old as (
+       delete from audit_log where id in (
+         select id from audit_log where at < now() - $1 * interval '1 day' order by at limit $2
+       ) returning 1
+     )
+     select count(*)::int as n from old`,
+    [days, batch],
+  );
+  return rows[0]?.n ?? 0;
+}
