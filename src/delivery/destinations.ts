@@ -17,6 +17,8 @@ export class DeliveryError extends Error {
 }
 
 const marker = (reviewId: string) => `<!-- runplane-review:${reviewId} -->`;
+/** One per posted comment (GitLab posts each as its own discussion). */
+const commentMarker = (reviewId: string, index: number) => `<!-- runplane-review:${reviewId}:c${index} -->`;
 
 const SEVERITY_LABEL: Record<ReviewComment['severity'], string> = {
   info: 'ℹ️ info',
@@ -97,17 +99,30 @@ export async function postToGitLab(config: Config, review: ReviewRecord): Promis
   const result = review.item.result as ReviewResult | null;
   const base = `${config.delivery.gitlabApiUrl.replace(/\/$/, '')}/projects/${encodeURIComponent(pr.repository)}/merge_requests/${encodeURIComponent(String(pr.number))}`;
   const headers = { 'private-token': config.delivery.gitlabToken!, 'content-type': 'application/json' };
-  const existing = (await (await send(`${base}/discussions?per_page=100`, { headers })).json()) as {
-    notes?: { body?: string }[];
-  }[];
-  if (existing.some((d) => d.notes?.some((note) => note.body?.includes(marker(review.id))))) return;
+  // What earlier attempts posted, over every page: each discussion carries its own marker, so a retry after a
+  // partial failure posts exactly the missing ones.
+  const posted = new Set<string>();
+  for (let page = 1; ; page++) {
+    const discussions = (await (await send(`${base}/discussions?per_page=100&page=${page}`, { headers })).json()) as {
+      notes?: { body?: string }[];
+    }[];
+    for (const discussion of discussions) {
+      for (const note of discussion.notes ?? []) posted.add(note.body ?? '');
+    }
+    if (discussions.length < 100) break;
+  }
+  const alreadyPosted = (mark: string) => [...posted].some((body) => body.includes(mark));
+  if (alreadyPosted(marker(review.id))) return;
+  let index = 0;
   for (const file of result?.files ?? []) {
     for (const comment of file.comments) {
+      const mark = commentMarker(review.id, index++);
+      if (alreadyPosted(mark)) continue;
       await send(`${base}/discussions`, {
         method: 'POST',
         headers,
         body: JSON.stringify({
-          body: commentBody(comment),
+          body: `${commentBody(comment)}\n\n${mark}`,
           position: {
             position_type: 'text',
             base_sha: input.baseSha ?? input.commitSha,
@@ -120,7 +135,7 @@ export async function postToGitLab(config: Config, review: ReviewRecord): Promis
       });
     }
   }
-  // The summary goes last and carries the marker: a retry after a partial post re-posts only if it is missing.
+  // The summary goes last and carries the review's marker: once it is there, the review is complete.
   await send(`${base}/discussions`, { method: 'POST', headers, body: JSON.stringify({ body: summary(review) }) });
 }
 

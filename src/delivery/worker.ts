@@ -1,9 +1,17 @@
 // The delivery worker drains the outbox: it takes due rows under a short lock, posts each to its destination, and
 // marks it delivered, or schedules a retry with exponential backoff and jitter, or gives up after
 // RUNPLANE_DELIVERY_MAX_ATTEMPTS. Several instances may run it: a row is only ever held by one of them.
+
+import { randomUUID } from 'node:crypto';
 import { startLoop } from '../core/background-loop.ts';
 import type { Core } from '../core/context.ts';
-import { markAttemptFailed, markDelivered, type OutboxEntry, takeDueOutbox } from '../store/sql/outbox.ts';
+import {
+  markAttemptFailed,
+  markDelivered,
+  type OutboxEntry,
+  renewOutboxLock,
+  takeDueOutbox,
+} from '../store/sql/outbox.ts';
 import { getReview } from '../store/sql/reviews.ts';
 import { DeliveryError, postToGitHub, postToGitLab, postToWebhook } from './destinations.ts';
 
@@ -33,25 +41,37 @@ async function deliver(core: Core, entry: OutboxEntry): Promise<void> {
   throw new DeliveryError(`unknown destination ${entry.destination}`, false);
 }
 
-/** One pass: deliver every due row; returns how many rows were taken. */
-export async function deliverDue(core: Core, log: DeliveryLog): Promise<number> {
-  const entries = await takeDueOutbox(core.db, BATCH, LOCK_MS);
+/**
+ * One pass: deliver every due row; returns how many rows were taken. While a row is posted its lock is renewed, so a
+ * slow destination never lets a second worker take it; completion counts only for the worker still holding it.
+ */
+export async function deliverDue(core: Core, log: DeliveryLog, lockMs = LOCK_MS): Promise<number> {
+  const token = randomUUID();
+  const entries = await takeDueOutbox(core.db, BATCH, lockMs, token);
   await Promise.all(
     entries.map(async (entry) => {
+      const renewal = setInterval(() => {
+        renewOutboxLock(core.db, entry.id, token, lockMs).catch(() => {});
+      }, lockMs / 3);
       try {
         await deliver(core, entry);
-        await markDelivered(core.db, entry.id);
-        log.info({ reviewId: entry.reviewId, destination: entry.destination }, 'review delivered');
+        clearInterval(renewal);
+        if (await markDelivered(core.db, entry.id, token)) {
+          log.info({ reviewId: entry.reviewId, destination: entry.destination }, 'review delivered');
+        }
       } catch (error) {
+        clearInterval(renewal);
         const message = error instanceof Error ? error.message : String(error);
         const final =
           (error instanceof DeliveryError && !error.retryable) || entry.attempts >= core.config.delivery.maxAttempts;
-        await markAttemptFailed(
+        const recorded = await markAttemptFailed(
           core.db,
           entry.id,
+          token,
           message,
           final ? { final } : { final, delayMs: backoffMs(entry.attempts) },
         );
+        if (!recorded) return;
         (final ? log.error : log.warn).call(
           log,
           { reviewId: entry.reviewId, destination: entry.destination, attempt: entry.attempts, err: message },

@@ -22,8 +22,13 @@ export async function insertOutbox(
   );
 }
 
-/** Takes up to `batch` due rows for `lockMs`; each take counts as an attempt. */
-export async function takeDueOutbox(q: Queryable, batch: number, lockMs: number): Promise<OutboxEntry[]> {
+/** Takes up to `batch` due rows for `lockMs` under `token`; each take counts as an attempt. */
+export async function takeDueOutbox(
+  q: Queryable,
+  batch: number,
+  lockMs: number,
+  token: string,
+): Promise<OutboxEntry[]> {
   const rows = await q.query<{
     id: string;
     org_id: string;
@@ -39,10 +44,10 @@ export async function takeDueOutbox(q: Queryable, batch: number, lockMs: number)
        order by next_attempt_at limit $1
        for update skip locked
      )
-     update outbox o set locked_until = now() + $2 * interval '1 millisecond', attempts = o.attempts + 1
+     update outbox o set locked_until = now() + $2 * interval '1 millisecond', attempts = o.attempts + 1, lock_token = $3
      from due where o.id = due.id
      returning o.id, o.org_id, o.review_id, o.topic, o.destination, o.payload, o.attempts`,
-    [batch, lockMs],
+    [batch, lockMs, token],
   );
   return rows.map((row) => ({
     id: row.id,
@@ -55,27 +60,43 @@ export async function takeDueOutbox(q: Queryable, batch: number, lockMs: number)
   }));
 }
 
-export async function markDelivered(q: Queryable, id: string): Promise<void> {
-  await q.query(
-    `update outbox set status = 'delivered', delivered_at = now(), locked_until = null, last_error = null where id = $1`,
-    [id],
+/** Extends the lock of rows still held under `token`; false when the lock was lost (another worker took the row). */
+export async function renewOutboxLock(q: Queryable, id: string, token: string, lockMs: number): Promise<boolean> {
+  const rows = await q.query(
+    `update outbox set locked_until = now() + $3 * interval '1 millisecond'
+     where id = $1 and lock_token = $2 and status = 'pending' returning id`,
+    [id, token, lockMs],
   );
+  return rows.length > 0;
+}
+
+/** Completes a row held under `token`; false (nothing written) when another worker holds it now. */
+export async function markDelivered(q: Queryable, id: string, token: string): Promise<boolean> {
+  const rows = await q.query(
+    `update outbox set status = 'delivered', delivered_at = now(), locked_until = null, last_error = null,
+       lock_token = null
+     where id = $1 and lock_token = $2 returning id`,
+    [id, token],
+  );
+  return rows.length > 0;
 }
 
 /** Schedules another attempt after `delayMs`, or marks the row failed when `final`. */
 export async function markAttemptFailed(
   q: Queryable,
   id: string,
+  token: string,
   error: string,
   retry: { final: true } | { final: false; delayMs: number },
-): Promise<void> {
-  await q.query(
-    `update outbox set last_error = $2, locked_until = null,
-       status = case when $3 then 'failed' else status end,
-       next_attempt_at = case when $3 then next_attempt_at else now() + $4 * interval '1 millisecond' end
-     where id = $1`,
-    [id, error.slice(0, 2000), retry.final, retry.final ? 0 : retry.delayMs],
+): Promise<boolean> {
+  const rows = await q.query(
+    `update outbox set last_error = $3, locked_until = null, lock_token = null,
+       status = case when $4 then 'failed' else status end,
+       next_attempt_at = case when $4 then next_attempt_at else now() + $5 * interval '1 millisecond' end
+     where id = $1 and lock_token = $2 and status = 'pending' returning id`,
+    [id, token, error.slice(0, 2000), retry.final, retry.final ? 0 : retry.delayMs],
   );
+  return rows.length > 0;
 }
 
 export async function listOutbox(
