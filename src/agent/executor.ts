@@ -48,6 +48,8 @@ export interface RunOutcome {
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** A line of output longer than this is handed over in pieces of this size. */
+const MAX_LINE_CHARS = 1024 * 1024;
 /** How long after SIGKILL a run waits for the pipes to close before it stops reading them. */
 const PIPE_WAIT_MS = 1000;
 
@@ -241,11 +243,24 @@ export function runProgram(kind: 'process' | 'container', request: RunRequest): 
     const readers = (['stdout', 'stderr'] as const).map((stream) => {
       const decoder = new StringDecoder('utf8');
       let rest = '';
+      const deliver = (line: string) => request.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, stream);
+      // Only text with a newline is split (splitting the growing rest on every chunk would be quadratic); a line
+      // longer than MAX_LINE_CHARS is handed over in pieces so one unterminated line cannot grow without bound.
       const emit = (text: string, final: boolean) => {
-        const parts = (rest + text).split('\n');
-        rest = final ? '' : (parts.pop() ?? '');
-        for (const line of final ? parts.filter((part, i) => i < parts.length - 1 || part !== '') : parts) {
-          request.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, stream);
+        if (!text.includes('\n')) {
+          rest += text;
+          while (rest.length >= MAX_LINE_CHARS) {
+            deliver(rest.slice(0, MAX_LINE_CHARS));
+            rest = rest.slice(MAX_LINE_CHARS);
+          }
+        } else {
+          const parts = (rest + text).split('\n');
+          rest = parts.pop() ?? '';
+          for (const line of parts) deliver(line);
+        }
+        if (final && rest !== '') {
+          deliver(rest);
+          rest = '';
         }
       };
       const source = stream === 'stdout' ? child.stdout! : child.stderr!;

@@ -1,17 +1,23 @@
-// The runner agent: registers, heartbeats on its own timer, long-polls for review tasks (and sessions of the
-// profiles it serves) up to its free slots, runs each in a fresh work dir, streams logs, reports phases and results.
+// The runner agent: registers, heartbeats on its own timer, long-polls the queues it serves (reviews, sessions of its
+// profiles) up to its free slots, runs each task in a fresh work dir, streams logs, reports phases and results.
 // Leases belong to this process (the instance the register answer names, sent on every call), not to the runner id:
 // a restart requeues a dead process's tasks at once, and a second process with the same id replaces this one, which
 // then stops without reporting or deregistering (either would touch the new process's work). The heartbeat lists
 // every task held, so the server can name those it took back; they are dropped unreported. Every write carries its
-// attempt, so a runner whose lease moved on hears 409 stale_attempt and drops the task. SIGTERM/SIGINT drain, release,
-// leave.
+// attempt, so a runner whose lease moved on hears 409 stale_attempt and drops the task.
+// Invariant: every claimed task ends in an outcome — succeeded, failed with a reason (bad input, a failing program, a
+// result the server refused), or released (its lease taken back, or the agent forgets it and the next heartbeat no
+// longer lists it, so the server requeues it). SIGTERM/SIGINT drain, kill what is left, release, leave.
 import fs from 'node:fs';
 import path from 'node:path';
+import { killAllRuns, type RunAs } from './executor.ts';
 import { fitLine, LogShipper } from './log-shipper.ts';
-import { type ReviewTask, runReview } from './review/run-review.ts';
-import { FatalServerError, RunnerReplaced, ServerApi, StaleAttempt } from './server-api.ts';
+import { ReviewerOutputError, runReview } from './review/run-review.ts';
+import { FatalServerError, RunnerReplaced, ServerAnswer, ServerApi, StaleAttempt } from './server-api.ts';
 import { runSession, type SessionTask } from './session.ts';
+import { InvalidTaskInput } from './task-input.ts';
+
+export type Queue = 'reviews' | 'sessions';
 
 export interface RunnerOptions {
   server: string;
@@ -23,11 +29,20 @@ export interface RunnerOptions {
   maxConcurrency: number;
   workDir: string;
   executor: 'process' | 'container';
+  /** The queues this runner claims from (the CLI checks each has what it needs). */
+  queues: Queue[];
   reviewerCommand: string | null;
   llmBaseUrl: string;
-  llmModel: string;
+  /** Models the built-in reviewer may use; a task may pick one of them, the first is the default. */
+  llmModels: string[];
   llmApiKey: string | null;
-  /** Governed-session profiles this runner executes (with `sessionCommand`); empty for reviews only. */
+  /** file:// repository URLs are fetched only with this (tests, local mirrors). */
+  allowFileRepos: boolean;
+  /** Output of a task's program past which it is stopped and the task fails. */
+  maxOutputBytes: number;
+  /** Programs and git run as this user (the agent runs as root). */
+  runAs: RunAs | null;
+  /** Governed-session profiles this runner executes (with `sessionCommand`). */
   profiles: string[];
   sessionCommand: string | null;
   heartbeatMs: number;
@@ -42,10 +57,50 @@ interface ActiveTask {
   cancelled: boolean;
   /** Aborted, with a StaleAttempt saying why, once the server took the task back: no write for it is sent after. */
   release: AbortController;
+  /** When the claim answer arrived: its lease runs from then until a heartbeat extends it. */
+  claimedAt: number;
   done: Promise<void>;
 }
 
-const short = (id: string) => id.slice(0, 8);
+/** How long a heartbeat request may take at most, whatever the interval and lease. */
+const MAX_HEARTBEAT_WAIT_MS = 10_000;
+/** What the heartbeat timeout is never cut below (a skewed clock must not make every beat time out). */
+const MIN_HEARTBEAT_WAIT_MS = 200;
+const MAX_ERROR_CHARS = 4000;
+/** What a task id must look like before it goes into a URL path or a directory name. */
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A short id for log lines, whatever the server sent. */
+const short = (id: unknown) => (typeof id === 'string' ? id.slice(0, 8) : '?');
+
+/** A task field fit for a log line: a string, control characters removed, cut short; anything else named by type. */
+const shown = (value: unknown, max = 80) => {
+  if (typeof value !== 'string') return value === null || value === undefined ? '(none)' : `(${typeof value})`;
+  const clean = value.replace(/[\p{Cc}]/gu, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+};
+
+const fitError = (text: string) => (text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text);
+
+/** The task is no longer this runner's to write: its attempt is stale, or it finished or changed state meanwhile. */
+const movedOn = (error: unknown) => error instanceof StaleAttempt || (error instanceof ServerAnswer && error.conflict);
+
+/** Why a review failed, in words its author can act on. */
+function failureOf(error: unknown): string {
+  if (error instanceof InvalidTaskInput) return `invalid_task_input: ${error.message}`;
+  if (error instanceof ReviewerOutputError) return error.message;
+  if (error instanceof ServerAnswer) return `the server refused a write for it (${error.reason})`;
+  return (error as Error)?.message || String(error);
+}
+
+/** The review result that reports a failure (the server's ResultBody: no files, no comments, a reason). */
+const failedResult = (error: string, started: number) => ({
+  status: 'failed',
+  files: [],
+  totalComments: 0,
+  metrics: { durationMs: Date.now() - started },
+  error: fitError(error),
+});
 
 export class Runner {
   private readonly api: ServerApi;
@@ -55,6 +110,10 @@ export class Runner {
   private readonly stopping = new AbortController();
   private slotFreed: () => void = () => {};
   private fatal: FatalServerError | null = null;
+  /** The shortest lease TTL seen in claim answers (leaseExpiresAt − now); null until a claim says. */
+  private leaseTtlMs: number | null = null;
+  /** When the last heartbeat the server answered was sent: every listed lease runs at least a TTL from then. */
+  private lastBeatAt = Date.now();
 
   constructor(
     private readonly options: RunnerOptions,
@@ -68,7 +127,10 @@ export class Runner {
   }
 
   async run(): Promise<void> {
-    fs.mkdirSync(path.join(this.options.workDir, 'spool'), { recursive: true });
+    fs.mkdirSync(this.options.workDir, { recursive: true });
+    // Programs run as --run-as reach their task dirs (theirs) by absolute paths (HOME, TMPDIR) through this one:
+    // others may pass through it, not list it.
+    if (this.options.runAs) fs.chmodSync(this.options.workDir, 0o711);
     const registered = await this.api.call<{ data: { instanceId?: string; releasedTaskIds?: string[] } }>(
       'POST',
       '/api/runners/register',
@@ -86,16 +148,15 @@ export class Runner {
     if (registered.data.instanceId) this.api.setInstance(this.options.id, registered.data.instanceId);
     this.say(
       `runner ${this.options.id} registered with ${this.options.server} (max ${this.options.maxConcurrency} at once` +
-        `${this.options.tags.length ? `, tags ${this.options.tags.join(',')}` : ''}); waiting for work`,
+        `${this.options.tags.length ? `, tags ${this.options.tags.join(',')}` : ''}); waiting for ` +
+        `${this.options.queues.join(' and ')}`,
     );
     const requeued = registered.data.releasedTaskIds?.length ?? 0;
     if (requeued > 0) this.say(`the server requeued ${requeued} task(s) an earlier process of this runner id held`);
     // Heartbeats run on their own timer until the runner stops and its last task is done.
+    this.lastBeatAt = Date.now();
     this.scheduleHeartbeat();
-    await Promise.all([
-      this.claimLoop('reviews'),
-      ...(this.options.profiles.length > 0 && this.options.sessionCommand ? [this.claimLoop('sessions')] : []),
-    ]);
+    await Promise.all(this.options.queues.map((queue) => this.claimLoop(queue)));
     if (this.fatal) {
       // Released tasks end within the kill grace; wait, so no program outlives the agent.
       await this.tasksDone();
@@ -107,7 +168,10 @@ export class Runner {
     return Promise.all([...this.active.values()].map((task) => task.done));
   }
 
-  /** Stop claiming, let running tasks finish within the drain timeout, release the rest, deregister. */
+  /**
+   * Stop claiming, let running tasks finish within the drain timeout; then kill every program still running and
+   * wait for its task to end (so none outlives the agent), deregister (which requeues them).
+   */
   async shutdown(signal: string): Promise<void> {
     if (this.fatal) {
       await this.tasksDone();
@@ -118,18 +182,28 @@ export class Runner {
       `${signal}: no new work; draining ${this.active.size} running task(s) for up to ${this.options.drainMs / 1000} s`,
     );
     this.stopping.abort();
+    let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.tasksDone().then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.options.drainMs).unref()),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.drainMs);
+      }),
     ]);
+    clearTimeout(timer);
     if (timedOut) {
-      for (const task of this.active.values()) task.abort.abort();
-      this.say(`drain timeout: released ${this.active.size} unfinished task(s) back to the queue`);
+      const unfinished = this.active.size;
+      // Released: nothing more is written for them (the deregistration requeues them), and no write can hold the
+      // exit up while the server is away.
+      for (const id of this.active.keys()) this.release(id, 'the runner stopped before it finished (drain timeout)');
+      const killed = killAllRuns();
+      // Killed groups end at once; the executor stops waiting for their pipes within a second after.
+      await this.tasksDone();
+      this.say(`drain timeout: killed ${killed} program(s); ${unfinished} unfinished task(s) go back to the queue`);
     }
     // A replaced runner's id belongs to the new process now: deregistering would release that process's tasks.
     if (this.fatal) throw this.fatal;
     try {
-      await this.api.call('DELETE', this.runnerPath, { retry: false });
+      await this.api.call('DELETE', this.runnerPath, { retry: false, timeoutMs: 10_000 });
       this.say(`runner ${this.options.id} deregistered`);
     } catch (error) {
       this.say(`could not deregister (${(error as Error).message}); its tasks return to the queue when leases expire`);
@@ -140,14 +214,33 @@ export class Runner {
     setTimeout(() => void this.heartbeat(), this.options.heartbeatMs);
   }
 
+  /** A beat never waits longer than the interval, a third of the lease, or 10 s, whichever is shortest. */
+  heartbeatTimeoutMs(): number {
+    const third = this.leaseTtlMs === null ? Number.POSITIVE_INFINITY : this.leaseTtlMs / 3;
+    return Math.max(
+      MIN_HEARTBEAT_WAIT_MS,
+      Math.floor(Math.min(this.options.heartbeatMs, third, MAX_HEARTBEAT_WAIT_MS)),
+    );
+  }
+
+  /** Learns the lease TTL from a claim answer's expiry; the shortest seen wins. */
+  private noteLease(expiresAt: unknown, claimedAt: number) {
+    if (typeof expiresAt !== 'string') return;
+    const ttl = Date.parse(expiresAt) - claimedAt;
+    if (!Number.isFinite(ttl) || ttl <= 0) return;
+    this.leaseTtlMs = this.leaseTtlMs === null ? ttl : Math.min(this.leaseTtlMs, ttl);
+  }
+
   /** Beats at a fixed rate: the next one is scheduled before this one is sent, and a request never outlasts it. */
   private async heartbeat() {
     if (this.fatal || (this.stopping.signal.aborted && this.active.size === 0)) return;
     this.scheduleHeartbeat();
+    this.releaseExpired();
     const taskIds = [...this.active.keys()];
     // A claim answered by the server but not yet read here holds tasks this list cannot name: say how long the
     // oldest claim has been out, so the server keeps leases that young.
     const oldestClaim = Math.min(...[...this.claimsInFlight].map((claim) => claim.at));
+    const sentAt = Date.now();
     try {
       const reply = await this.api.call<{ data: { cancelTaskIds: string[]; staleTaskIds?: string[] } }>(
         'POST',
@@ -160,9 +253,10 @@ export class Runner {
             ...(this.claimsInFlight.size > 0 ? { claimsPendingMs: Math.max(0, Date.now() - oldestClaim) } : {}),
           },
           retry: false,
-          timeoutMs: Math.min(this.options.heartbeatMs, 10_000),
+          timeoutMs: this.heartbeatTimeoutMs(),
         },
       );
+      this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
       for (const id of reply.data.cancelTaskIds) this.cancel(id);
       for (const id of reply.data.staleTaskIds ?? []) {
         this.release(id, 'the server released it (this runner instance no longer holds it)');
@@ -170,6 +264,21 @@ export class Runner {
     } catch (error) {
       if (error instanceof FatalServerError) this.fail(error);
       // Unreachable: the next beat tries again; the claim loop reports the outage.
+    }
+  }
+
+  /**
+   * While the server does not answer, a task's writes are retried only as long as its lease can still be current:
+   * a TTL after its claim or the last answered heartbeat. Past that the server has requeued it (or will), so the
+   * program is stopped and the task dropped.
+   */
+  private releaseExpired() {
+    if (this.leaseTtlMs === null) return;
+    const now = Date.now();
+    for (const [id, task] of this.active) {
+      if (now > Math.max(task.claimedAt, this.lastBeatAt) + this.leaseTtlMs) {
+        this.release(id, `its lease expired while the server did not answer (lease ${this.leaseTtlMs / 1000} s)`);
+      }
     }
   }
 
@@ -193,14 +302,13 @@ export class Runner {
     task.abort.abort();
   }
 
-  /** After a refused write or a release: stop the program, say why, forget what was spooled for the server. */
-  private drop(taskId: string, entry: ActiveTask, error: unknown, spoolFiles: string[]) {
+  /** After a refused write or a release: stop the program and say why. */
+  private drop(taskId: string, entry: ActiveTask, error: unknown) {
     entry.abort.abort();
     const why = entry.release.signal.aborted
       ? (entry.release.signal.reason as StaleAttempt).message
       : `its lease moved on (${(error as Error).message})`;
     this.say(`task ${short(taskId)}: dropped, ${why}`);
-    for (const file of spoolFiles) fs.rmSync(file, { force: true });
   }
 
   private cancel(taskId: string) {
@@ -211,20 +319,26 @@ export class Runner {
     task.abort.abort();
   }
 
-  /** Waits until a slot frees or the runner stops. */
+  /** Waits until a slot frees or the runner stops (the stop listener goes away with the wait). */
   private slotOrStop(): Promise<void> {
     return new Promise<void>((resolve) => {
+      const signal = this.stopping.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
       const previous = this.slotFreed;
       this.slotFreed = () => {
         previous();
-        resolve();
+        done();
       };
-      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
   /** Long-polls one queue for up to the free slots (the server caps the total across both queues). */
-  private async claimLoop(queue: 'reviews' | 'sessions') {
+  private async claimLoop(queue: Queue) {
     while (!this.stopping.signal.aborted) {
       const free = this.options.maxConcurrency - this.active.size;
       if (free <= 0) {
@@ -233,55 +347,103 @@ export class Runner {
       }
       const claimStarted = { at: Date.now() };
       this.claimsInFlight.add(claimStarted);
+      let tasks: (Record<string, unknown> | null)[];
       try {
-        if (queue === 'reviews') {
-          const reply = await this.api.call<{ data: ReviewTask[] }>(
-            'GET',
-            `/api/runners/tasks/pending?runnerId=${encodeURIComponent(this.options.id)}&limit=${free}&wait=20`,
-            { signal: this.stopping.signal },
-          );
-          for (const task of reply.data) {
-            const what = `${task.repositoryUrl} @ ${task.commitSha.slice(0, 12)}`;
-            this.start(task.id, task.attempt, what, (entry) => this.execute(task, entry));
-          }
-        } else {
-          const reply = await this.api.call<{ items: (SessionTask & { profile_id: string })[] }>(
-            'POST',
-            '/v1/runners/sessions/claim',
-            {
-              signal: this.stopping.signal,
-              body: {
-                runner_id: this.options.id,
-                profile_ids: this.options.profiles,
-                ...(this.options.tags.length ? { tags: this.options.tags } : {}),
-                limit: Math.min(free, 50),
-                wait_seconds: 20,
-              },
-            },
-          );
-          for (const session of reply.items) {
-            const what = `session of profile ${session.profile_id}`;
-            this.start(session.id, session.attempt, what, (entry) => this.executeSession(session, entry));
-          }
-        }
+        tasks = queue === 'reviews' ? await this.claimReviews(free) : await this.claimSessions(free);
       } catch (error) {
         if (this.stopping.signal.aborted) return;
         if (error instanceof FatalServerError) return this.fail(error);
         this.say(`claim failed: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await sleepUnlessStopped(2000, this.stopping.signal);
+        continue;
       } finally {
         this.claimsInFlight.delete(claimStarted);
+      }
+      // One task of the batch the agent cannot even start must not cost the others theirs.
+      const claimedAt = Date.now();
+      for (const task of tasks) {
+        try {
+          this.accept(queue, task, claimedAt);
+        } catch (error) {
+          this.say(`task ${short(task?.['id'])}: not started: ${(error as Error).message}`);
+        }
       }
     }
   }
 
-  private start(id: string, attempt: number, what: string, execute: (entry: ActiveTask) => Promise<void>) {
-    const abort = new AbortController();
-    const entry: ActiveTask = { abort, cancelled: false, release: new AbortController(), done: Promise.resolve() };
+  private async claimReviews(free: number): Promise<(Record<string, unknown> | null)[]> {
+    const reply = await this.api.call<{ data: unknown }>(
+      'GET',
+      `/api/runners/tasks/pending?runnerId=${encodeURIComponent(this.options.id)}&limit=${free}&wait=20`,
+      { signal: this.stopping.signal },
+    );
+    return Array.isArray(reply?.data) ? reply.data : [];
+  }
+
+  private async claimSessions(free: number): Promise<(Record<string, unknown> | null)[]> {
+    const reply = await this.api.call<{ items: unknown }>('POST', '/v1/runners/sessions/claim', {
+      signal: this.stopping.signal,
+      body: {
+        runner_id: this.options.id,
+        profile_ids: this.options.profiles,
+        ...(this.options.tags.length ? { tags: this.options.tags } : {}),
+        limit: Math.min(free, 50),
+        wait_seconds: 20,
+      },
+    });
+    return Array.isArray(reply?.items) ? reply.items : [];
+  }
+
+  /** Starts one claimed task. Only its id and attempt are needed to report on it; everything else is checked later. */
+  private accept(queue: Queue, task: Record<string, unknown> | null, claimedAt: number) {
+    if (typeof task !== 'object' || task === null || Array.isArray(task)) {
+      throw new Error(`the claim answer carried ${shown(JSON.stringify(task))} where a task belongs`);
+    }
+    const { id, attempt } = task;
+    if (typeof id !== 'string' || !TASK_ID.test(id) || typeof attempt !== 'number' || !Number.isInteger(attempt)) {
+      // Nothing can be reported without them (an id also becomes a URL path); unlisted in the next heartbeat, the
+      // task goes back to the queue.
+      throw new Error(
+        `the claim answer carried a task without a usable id and attempt (${shown(id)}, ${shown(String(attempt))})`,
+      );
+    }
+    if (this.active.has(id)) throw new Error('the claim answer carried a task this runner already works on');
+    if (queue === 'reviews') {
+      this.noteLease(task['leaseExpiresAt'], claimedAt);
+      const what = `${shown(task['repositoryUrl'])} @ ${shown(task['commitSha'], 12)}`;
+      this.start(id, attempt, claimedAt, what, (entry) => this.execute(task, id, attempt, entry));
+    } else {
+      this.noteLease(task['lease_expires_at'], claimedAt);
+      const what = `session of profile ${shown(task['profile_id'])}`;
+      const session = task as unknown as SessionTask;
+      this.start(id, attempt, claimedAt, what, (entry) => this.executeSession(session, entry));
+    }
+  }
+
+  private start(
+    id: string,
+    attempt: number,
+    claimedAt: number,
+    what: string,
+    execute: (entry: ActiveTask) => Promise<void>,
+  ) {
+    const entry: ActiveTask = {
+      abort: new AbortController(),
+      cancelled: false,
+      release: new AbortController(),
+      claimedAt,
+      done: Promise.resolve(),
+    };
     this.active.set(id, entry);
     this.say(`task ${short(id)}: claimed (attempt ${attempt}) ${what}`);
-    entry.done = execute(entry)
-      .catch((error: unknown) => this.say(`task ${short(id)}: ${(error as Error).message}`))
+    // A task whose outcome could not be reported is forgotten here: the next heartbeat no longer lists it, so the
+    // server releases it.
+    entry.done = Promise.resolve()
+      .then(() => execute(entry))
+      .catch((error: unknown) => {
+        entry.abort.abort();
+        this.say(`task ${short(id)}: ${(error as Error)?.message ?? error}; released to the server`);
+      })
       .finally(() => {
         this.active.delete(id);
         const freed = this.slotFreed;
@@ -290,46 +452,59 @@ export class Runner {
       });
   }
 
+  /** A fresh task directory under the work dir (a session's has the program's cwd and HOME apart). */
+  private taskDir(prefix: string, id: string) {
+    return fs.mkdtempSync(path.join(this.options.workDir, `${prefix}-${short(id).replace(/\./g, '_')}-`));
+  }
+
   private async executeSession(session: SessionTask, entry: ActiveTask) {
-    const workDir = fs.mkdtempSync(path.join(this.options.workDir, `session-${short(session.id)}-`));
-    const spool = path.join(this.options.workDir, 'spool', `${session.id}-${session.attempt}`);
+    const base = this.taskDir('session', session.id);
     try {
+      const workDir = path.join(base, 'work');
+      const home = path.join(base, 'home');
+      fs.mkdirSync(workDir, { mode: 0o700 });
+      fs.mkdirSync(home, { mode: 0o700 });
+      if (this.options.runAs) {
+        for (const dir of [base, workDir, home]) fs.lchownSync(dir, this.options.runAs.uid, this.options.runAs.gid);
+      }
       const outcome = await runSession(session, {
         api: this.api,
         runnerId: this.options.id,
         command: this.options.sessionCommand!,
         executor: this.options.executor,
         workDir,
-        spool,
+        home,
         signal: entry.abort.signal,
         cancelled: () => entry.cancelled,
         released: entry.release.signal,
         timeoutMs: this.options.timeoutMs,
         graceMs: this.options.graceMs,
-        say: this.say,
+        maxOutputBytes: this.options.maxOutputBytes,
+        runAs: this.options.runAs,
       });
       this.say(`task ${short(session.id)}: ${outcome}`);
     } catch (error) {
       if (error instanceof FatalServerError) this.fail(error);
-      if (error instanceof StaleAttempt || entry.release.signal.aborted) {
-        return this.drop(session.id, entry, error, [`${spool}.events.jsonl`]);
-      }
+      if (movedOn(error) || entry.release.signal.aborted) return this.drop(session.id, entry, error);
       throw error;
     } finally {
-      fs.rmSync(workDir, { recursive: true, force: true });
+      fs.rmSync(base, { recursive: true, force: true });
     }
   }
 
-  private async execute(task: ReviewTask, entry: ActiveTask) {
-    const taskPath = `/api/runners/tasks/${task.id}`;
-    const headers = { 'x-runner-id': this.options.id, 'x-runplane-attempt': String(task.attempt) };
-    const workDir = fs.mkdtempSync(path.join(this.options.workDir, `task-${short(task.id)}-`));
-    const spool = path.join(this.options.workDir, 'spool', `${task.id}-${task.attempt}`);
+  private async execute(task: Record<string, unknown>, id: string, attempt: number, entry: ActiveTask) {
+    const started = Date.now();
+    const taskPath = `/api/runners/tasks/${encodeURIComponent(id)}`;
+    const headers = { 'x-runner-id': this.options.id, 'x-runplane-attempt': String(attempt) };
+    const workDir = this.taskDir('task', id);
     const write = (method: string, suffix: string, body: unknown) =>
-      this.api.call(method, `${taskPath}${suffix}`, { body, headers, taskId: task.id, signal: entry.release.signal });
-    const logs = new LogShipper(async (lines) => {
-      await write('POST', '/logs', { logs: lines });
-    }, `${spool}.logs.jsonl`);
+      this.api.call(method, `${taskPath}${suffix}`, { body, headers, taskId: id, signal: entry.release.signal });
+    const logs = new LogShipper<string>(
+      async (lines) => {
+        await write('POST', '/logs', { logs: lines });
+      },
+      (count) => `… ${count} line(s) dropped: the server did not take them in time`,
+    );
     try {
       let result: Record<string, unknown>;
       try {
@@ -337,13 +512,13 @@ export class Runner {
           workDir,
           signal: entry.abort.signal,
           phase: async (phase) => {
-            this.say(`task ${short(task.id)}: ${phase}`);
+            this.say(`task ${short(id)}: ${phase}`);
             await write('POST', '/status', { status: phase });
           },
           log: (line) => logs.push(fitLine(line)),
           llm: {
             baseUrl: this.options.llmBaseUrl,
-            model: this.options.llmModel,
+            models: this.options.llmModels,
             apiKey: this.options.llmApiKey,
             tokenBudget: 12_000,
           },
@@ -351,38 +526,78 @@ export class Runner {
           executor: this.options.executor,
           timeoutMs: this.options.timeoutMs,
           graceMs: this.options.graceMs,
+          allowFileRepos: this.options.allowFileRepos,
+          maxOutputBytes: this.options.maxOutputBytes,
+          runAs: this.options.runAs,
         });
       } catch (error) {
-        if (error instanceof StaleAttempt || error instanceof FatalServerError || entry.release.signal.aborted) {
-          throw error;
-        }
-        if (!entry.cancelled && this.stopping.signal.aborted && entry.abort.signal.aborted) {
-          // Drain timeout: leave the task to the deregistration, which hands it to another runner.
-          return;
-        }
-        const message = entry.cancelled ? 'cancelled on request' : (error as Error).message;
-        logs.push(`review failed: ${message}`);
-        result = { status: 'failed', files: [], totalComments: 0, metrics: { durationMs: 0 }, error: message };
+        if (movedOn(error) || error instanceof FatalServerError || entry.release.signal.aborted) throw error;
+        const message = entry.cancelled ? 'cancelled on request' : failureOf(error);
+        logs.push(fitLine(`review failed: ${message}`));
+        result = failedResult(message, started);
       }
-      await logs.flush();
-      // The result is kept on disk until the server has it: an outage delays it, it does not lose it.
-      const body = { runnerId: this.options.id, attempt: task.attempt, ...result };
-      fs.writeFileSync(`${spool}.result.json`, JSON.stringify(body));
-      await write('POST', '/result', body);
-      fs.rmSync(`${spool}.result.json`, { force: true });
+      await this.flushLogs(id, logs);
+      result = await this.submit(id, attempt, write, result, started);
       this.say(
         result['status'] === 'success'
-          ? `task ${short(task.id)}: submitted ${result['totalComments']} comment(s)${result['rating'] ? `, rating ${result['rating']}` : ''}`
-          : `task ${short(task.id)}: reported ${entry.cancelled ? 'cancelled' : 'failed'}: ${result['error']}`,
+          ? `task ${short(id)}: submitted ${result['totalComments']} comment(s)${result['rating'] ? `, rating ${result['rating']}` : ''}`
+          : `task ${short(id)}: reported ${entry.cancelled ? 'cancelled' : 'failed'}: ${shown(result['error'], 300)}`,
       );
     } catch (error) {
       if (error instanceof FatalServerError) this.fail(error);
-      if (error instanceof StaleAttempt || entry.release.signal.aborted) {
-        return this.drop(task.id, entry, error, [`${spool}.result.json`, `${spool}.logs.jsonl`]);
-      }
+      if (movedOn(error) || entry.release.signal.aborted) return this.drop(id, entry, error);
       throw error;
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true });
     }
   }
+
+  /** Sends the last log lines; lines the server refuses (4xx) are given up, so the result still goes out. */
+  private async flushLogs(id: string, logs: LogShipper<string>) {
+    try {
+      await logs.flush();
+    } catch (error) {
+      if (!(error instanceof ServerAnswer && error.refused)) throw error;
+      this.say(`task ${short(id)}: the server refused log lines (${error.reason}); sending the result without them`);
+      logs.discardFailed();
+    }
+  }
+
+  /**
+   * Sends the result (retried through outages while the task holds its lease). A result the server refuses (4xx)
+   * is replaced, once, by a failed result quoting the server; if that is refused too, the error reaches start(),
+   * which forgets the task so the server releases it.
+   */
+  private async submit(
+    id: string,
+    attempt: number,
+    write: (method: string, suffix: string, body: unknown) => Promise<unknown>,
+    result: Record<string, unknown>,
+    started: number,
+  ): Promise<Record<string, unknown>> {
+    try {
+      await write('POST', '/result', { runnerId: this.options.id, attempt, ...result });
+      return result;
+    } catch (error) {
+      if (!(error instanceof ServerAnswer && error.refused)) throw error;
+      const failed = failedResult(`the server refused the result (${error.reason})`, started);
+      this.say(`task ${short(id)}: ${shown(failed.error, 300)}; reporting it failed instead`);
+      await write('POST', '/result', { runnerId: this.options.id, attempt, ...failed });
+      return failed;
+    }
+  }
+}
+
+/** Waits `ms` or until the runner stops, without leaving a listener behind. */
+function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -26,6 +26,23 @@ export class ServerAnswer extends Error {
   ) {
     super(`server answered ${status}: ${body?.error?.message ?? 'no details'}`);
   }
+
+  /** The server's own words: its error code and message. */
+  get reason(): string {
+    const code = this.body?.error?.code;
+    const message = this.body?.error?.message ?? 'no details';
+    return code ? `${code}: ${message}` : `${this.status}: ${message}`;
+  }
+
+  /** The server refused what was sent (4xx but 409): sending it again cannot help, sending something else may. */
+  get refused(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 409;
+  }
+
+  /** 409: the task has moved on (finished, cancelled, another state); nothing more written for it can land. */
+  get conflict(): boolean {
+    return this.status === 409;
+  }
 }
 
 export interface CallOptions {
@@ -41,18 +58,41 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** Waits `ms`, or less when `signal` aborts; the abort listener goes away with the timer (no leak per retry). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * An AbortSignal that fires after `timeoutMs` or when `outer` aborts, and a `release()` that removes the listener
+ * from `outer` and clears the timer. A long-lived signal (the runner's stop, a task's release) sees one listener per
+ * request in flight, never one per request ever made.
+ */
+export function requestSignal(timeoutMs: number, outer?: AbortSignal): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(outer?.reason);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  outer?.addEventListener('abort', onAbort, { once: true });
+  if (outer?.aborted) onAbort();
+  return {
+    signal: controller.signal,
+    release() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
 
 export const backoff = (attempt: number) => Math.random() * Math.min(30_000, 500 * 2 ** attempt);
 
@@ -109,13 +149,14 @@ export class ServerApi {
   }
 
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
-    const timeout = () => AbortSignal.timeout(options.timeoutMs ?? 90_000);
     for (let attempt = 0; ; attempt++) {
       // An aborted signal's reason is the caller's answer (e.g. the task was released): nothing is sent.
       options.signal?.throwIfAborted();
-      let response: Response;
+      const request = requestSignal(options.timeoutMs ?? 90_000, options.signal);
+      let status: number;
+      let text: string;
       try {
-        response = await fetch(this.baseUrl + path, {
+        const response = await fetch(this.baseUrl + path, {
           method,
           headers: {
             ...this.identityHeaders(),
@@ -123,29 +164,35 @@ export class ServerApi {
             ...options.headers,
           },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: options.signal ? AbortSignal.any([timeout(), options.signal]) : timeout(),
+          signal: request.signal,
         });
+        status = response.status;
+        // The body is read under the same deadline: a server that sends headers and then stalls is a hung request.
+        text = await response.text();
       } catch (error) {
-        if (options.retry === false || options.signal?.aborted) throw error;
+        options.signal?.throwIfAborted();
+        if (options.retry === false) throw error;
         if (this.unreachableSince === null) {
           this.unreachableSince = Date.now();
           this.say(`server ${this.baseUrl} unreachable (${(error as Error).message}); retrying with backoff`);
         }
         await sleep(backoff(attempt), options.signal);
-        if (options.signal?.aborted) throw error;
+        options.signal?.throwIfAborted();
         continue;
+      } finally {
+        request.release();
       }
       if (this.unreachableSince !== null) {
         this.say(`server reachable again after ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`);
         this.unreachableSince = null;
       }
-      const text = await response.text();
-      if (response.ok) return (text ? JSON.parse(text) : null) as T;
-      if ((response.status >= 500 || response.status === 429) && options.retry !== false && !options.signal?.aborted) {
+      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : null) as T;
+      if ((status >= 500 || status === 429) && options.retry !== false) {
         await sleep(backoff(attempt), options.signal);
+        options.signal?.throwIfAborted();
         continue;
       }
-      throw this.refusal(response.status, text, options.taskId);
+      throw this.refusal(status, text, options.taskId);
     }
   }
 }

@@ -2,15 +2,17 @@
 // and stderr lines become log events; lines of the form `::runplane::{json}` are structured messages:
 //   {"event": {"type", "level"?, "message"?, "data"?}}   an event in the session's log
 //   {"checkpoint": <json>, "pause"?: true}                 a checkpoint (pause also stops the program)
-//   {"artifact": {"path", "name"?, "content_type"?}}       a file in the work dir, uploaded as an artifact
+//   {"artifact": {"path", "name"?, "content_type"?}}       a regular file in the work dir, uploaded as an artifact
 //   {"progress": 0.5}                                      progress between 0 and 1
 //   {"result": <json>}                                     the session's result
-// The exit code decides succeeded (0) or failed; a cancel ends the process group and reports the session.
+// The exit code decides succeeded (0) or failed; a cancel ends the process group and reports the session. Every
+// session the agent starts ends reported (succeeded, failed with a reason) unless the server took it back or the
+// agent stops (then the server requeues it): any error — the program's, a refused write — is reported as failed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, runProgram } from './executor.ts';
+import { cleanEnv, type RunAs, runProgram } from './executor.ts';
 import { fitLine, LogShipper } from './log-shipper.ts';
-import type { ServerApi } from './server-api.ts';
+import { FatalServerError, requestSignal, ServerAnswer, type ServerApi, StaleAttempt } from './server-api.ts';
 
 export interface SessionTask {
   id: string;
@@ -25,15 +27,18 @@ export interface SessionContext {
   runnerId: string;
   command: string;
   executor: 'process' | 'container';
+  /** The program's working directory: the only place artifacts are read from. */
   workDir: string;
-  spool: string;
+  /** The program's private HOME and TMPDIR. */
+  home: string;
   signal: AbortSignal;
   cancelled: () => boolean;
   /** Aborts once the server took the session back; from then on nothing more is written for it. */
   released: AbortSignal;
   timeoutMs: number;
   graceMs: number;
-  say: (line: string) => void;
+  maxOutputBytes: number;
+  runAs: RunAs | null;
 }
 
 interface LogEvent {
@@ -44,27 +49,64 @@ interface LogEvent {
 }
 
 const PREFIX = '::runplane::';
+/** How long one artifact upload may take before it counts as hung. */
+const ARTIFACT_UPLOAD_MS = 10 * 60 * 1000;
+const MAX_ERROR_CHARS = 4000;
+
+/** The server no longer takes writes for the session (taken back, moved on, or the runner must stop). */
+const isGone = (error: unknown, released: AbortSignal) =>
+  error instanceof StaleAttempt ||
+  error instanceof FatalServerError ||
+  (error instanceof ServerAnswer && error.conflict) ||
+  released.aborted;
 
 export async function runSession(task: SessionTask, context: SessionContext): Promise<string> {
   const base = `/v1/runners/sessions/${task.id}`;
   const headers = { 'x-runplane-attempt': String(task.attempt), 'x-runner-id': context.runnerId };
   const call = (method: string, suffix: string, body?: unknown) =>
     context.api.call(method, `${base}${suffix}`, { body, headers, taskId: task.id, signal: context.released });
-  const events = new LogShipper<LogEvent>(async (batch) => {
-    await call('POST', '/events', batch);
-  }, `${context.spool}.events.jsonl`);
+  try {
+    return await execute(task, context, call);
+  } catch (error) {
+    if (isGone(error, context.released)) throw error;
+    // Whatever went wrong is the session's outcome. Reported once: if even that is refused, the runner forgets the
+    // session and its next heartbeat no longer lists it, so the server releases it.
+    const reason = fitError(reasonOf(error));
+    await call('PATCH', '', { state: 'failed', error: reason });
+    return `failed: ${reason}`;
+  }
+}
+
+async function execute(
+  task: SessionTask,
+  context: SessionContext,
+  call: (method: string, suffix: string, body?: unknown) => Promise<unknown>,
+): Promise<string> {
+  const events = new LogShipper<LogEvent>(
+    async (batch) => {
+      await call('POST', '/events', batch);
+    },
+    (count) => ({
+      type: 'log',
+      level: 'warn',
+      message: `${count} line(s) dropped: the server did not take them in time`,
+    }),
+  );
   let result: unknown = null;
   let pausing = false;
+  /** The first message the server refused: it stops the program and becomes the session's failure. */
+  let refused: unknown = null;
   // Messages that call the server are handled in order, after the log lines before them.
   let messages: Promise<void> = Promise.resolve();
   const stop = new AbortController();
-  context.signal.addEventListener('abort', () => stop.abort(), { once: true });
+  const onAbort = () => stop.abort();
+  context.signal.addEventListener('abort', onAbort, { once: true });
 
   const handle = async (message: Record<string, unknown>) => {
     if (message['event'] && typeof message['event'] === 'object') {
       const event = message['event'] as Partial<LogEvent>;
       events.push({
-        type: String(event.type ?? 'event'),
+        type: fitType(event.type),
         level: (['debug', 'info', 'warn', 'error'] as const).includes(event.level as never)
           ? (event.level as LogEvent['level'])
           : 'info',
@@ -82,30 +124,7 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
         stop.abort();
       }
     } else if (message['artifact'] && typeof message['artifact'] === 'object') {
-      const artifact = message['artifact'] as { path?: string; name?: string; content_type?: string };
-      const file = path.resolve(context.workDir, String(artifact.path ?? ''));
-      if (!file.startsWith(context.workDir + path.sep) || !fs.existsSync(file)) {
-        events.push({
-          type: 'log',
-          level: 'warn',
-          message: `artifact ${artifact.path} is not a file in the work dir; skipped`,
-        });
-        return;
-      }
-      const name = artifact.name ?? path.basename(file);
-      const response = await fetch(`${context.api.baseUrl}${base}/artifacts?name=${encodeURIComponent(name)}`, {
-        method: 'POST',
-        headers: {
-          ...context.api.identityHeaders(),
-          ...headers,
-          'content-type': artifact.content_type ?? 'application/octet-stream',
-          'content-length': String(fs.statSync(file).size),
-        },
-        body: fs.createReadStream(file) as unknown as BodyInit,
-        duplex: 'half',
-        signal: context.released,
-      } as RequestInit);
-      if (!response.ok) throw context.api.refusal(response.status, await response.text(), task.id);
+      await uploadArtifact(task, context, message['artifact'] as ArtifactMessage, events);
     } else if (typeof message['progress'] === 'number') {
       await call('PATCH', '', { progress: Math.min(1, Math.max(0, message['progress'])) });
     } else if ('result' in message) {
@@ -113,59 +132,195 @@ export async function runSession(task: SessionTask, context: SessionContext): Pr
     }
   };
 
-  await call('PATCH', '', { state: 'running' });
-  if (task.latest_checkpoint) {
-    fs.writeFileSync(
-      path.join(context.workDir, '.runplane-checkpoint.json'),
-      JSON.stringify(task.latest_checkpoint.data),
-    );
-  }
-  const outcome = await runProgram(context.executor, {
-    command: context.command,
-    cwd: context.workDir,
-    stdin: JSON.stringify(task.input ?? null),
-    env: cleanEnv({
-      RUNPLANE_SESSION_ID: task.id,
-      RUNPLANE_ATTEMPT: String(task.attempt),
-      ...(task.latest_checkpoint ? { RUNPLANE_CHECKPOINT_FILE: '.runplane-checkpoint.json' } : {}),
-    }),
-    image: task.harness_revision?.image_ref,
-    timeoutMs: context.timeoutMs,
-    graceMs: context.graceMs,
-    signal: stop.signal,
-    onLine: (line, stream) => {
-      if (stream === 'stdout' && line.startsWith(PREFIX)) {
-        let message: Record<string, unknown>;
-        try {
-          message = JSON.parse(line.slice(PREFIX.length));
-        } catch {
-          events.push({ type: 'log', level: 'warn', message: fitLine(`unreadable runplane message: ${line}`) });
+  try {
+    await call('PATCH', '', { state: 'running' });
+    if (task.latest_checkpoint) {
+      fs.writeFileSync(
+        path.join(context.workDir, '.runplane-checkpoint.json'),
+        JSON.stringify(task.latest_checkpoint.data ?? null),
+      );
+    }
+    const outcome = await runProgram(context.executor, {
+      command: context.command,
+      cwd: context.workDir,
+      stdin: JSON.stringify(task.input ?? null),
+      env: cleanEnv(
+        {
+          RUNPLANE_SESSION_ID: task.id,
+          RUNPLANE_ATTEMPT: String(task.attempt),
+          ...(task.latest_checkpoint ? { RUNPLANE_CHECKPOINT_FILE: '.runplane-checkpoint.json' } : {}),
+        },
+        context.home,
+      ),
+      image: typeof task.harness_revision?.image_ref === 'string' ? task.harness_revision.image_ref : undefined,
+      timeoutMs: context.timeoutMs,
+      graceMs: context.graceMs,
+      maxOutputBytes: context.maxOutputBytes,
+      runAs: context.runAs,
+      signal: stop.signal,
+      onLine: (line, stream) => {
+        if (stream === 'stdout' && line.startsWith(PREFIX)) {
+          let message: unknown;
+          try {
+            message = JSON.parse(line.slice(PREFIX.length));
+          } catch {
+            message = null;
+          }
+          if (!message || typeof message !== 'object' || Array.isArray(message)) {
+            events.push({ type: 'log', level: 'warn', message: fitLine(`unreadable runplane message: ${line}`) });
+            return;
+          }
+          messages = messages.then(async () => {
+            if (refused) return;
+            try {
+              await handle(message as Record<string, unknown>);
+            } catch (error) {
+              refused = error;
+              stop.abort();
+            }
+          });
           return;
         }
-        messages = messages.then(() => handle(message));
-        // Awaited after the program ends; until then a failure must not count as unhandled.
-        messages.catch(() => {});
-        return;
-      }
-      events.push({ type: 'log', level: stream === 'stderr' ? 'warn' : 'info', message: fitLine(line) });
-    },
-  });
-  await messages;
-  await events.flush();
-  context.released.throwIfAborted();
-  if (pausing) return 'paused';
-  if (context.cancelled()) {
-    await call('PATCH', '', { state: 'failed', error: 'cancelled on request' });
-    return 'cancelled';
+        events.push({ type: 'log', level: stream === 'stderr' ? 'warn' : 'info', message: fitLine(line) });
+      },
+    });
+    await messages;
+    if (refused) throw refused;
+    await events.flush();
+    context.released.throwIfAborted();
+    if (pausing) return 'paused';
+    if (context.cancelled()) {
+      await call('PATCH', '', { state: 'failed', error: 'cancelled on request' });
+      return 'cancelled';
+    }
+    // Stopped by the agent itself (drain timeout): the deregistration hands the session back to the queue.
+    if (outcome.reason === 'cancelled') return 'stopped with the runner; the server requeues it';
+    if (outcome.reason === 'exited' && outcome.exitCode === 0) {
+      await call('PATCH', '', { state: 'succeeded', result });
+      return 'succeeded';
+    }
+    const error =
+      outcome.reason === 'timeout'
+        ? `stopped after the ${context.timeoutMs / 1000} s time limit`
+        : outcome.reason === 'output_limit'
+          ? `stopped: its output passed the limit of ${context.maxOutputBytes} bytes (--max-output-bytes)`
+          : `the program exited with ${outcome.exitCode ?? outcome.signal}`;
+    await call('PATCH', '', { state: 'failed', error, ...(result !== null ? { result } : {}) });
+    return `failed: ${error}`;
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
   }
-  if (outcome.reason === 'exited' && outcome.exitCode === 0) {
-    await call('PATCH', '', { state: 'succeeded', result });
-    return 'succeeded';
-  }
-  const error =
-    outcome.reason === 'timeout'
-      ? `stopped after the ${context.timeoutMs / 1000} s time limit`
-      : `the program exited with ${outcome.exitCode ?? outcome.signal}`;
-  await call('PATCH', '', { state: 'failed', error, ...(result !== null ? { result } : {}) });
-  return `failed: ${error}`;
 }
+
+interface ArtifactMessage {
+  path?: unknown;
+  name?: unknown;
+  content_type?: unknown;
+}
+
+/**
+ * Uploads a regular file that really lies in the work dir: its resolved path must be inside, it is opened without
+ * following a link, it must be a regular file with no other name (a hard link could name a file outside), and the
+ * file actually opened must still be inside (the program may swap a directory for a link in between). Anything
+ * else is skipped with a warning event, never read.
+ */
+async function uploadArtifact(
+  task: SessionTask,
+  context: SessionContext,
+  artifact: ArtifactMessage,
+  events: LogShipper<LogEvent>,
+): Promise<void> {
+  const asked = typeof artifact.path === 'string' ? artifact.path : '';
+  const opened = openInside(context.workDir, asked);
+  if (typeof opened === 'string') {
+    events.push({
+      type: 'log',
+      level: 'warn',
+      message: fitLine(`artifact ${JSON.stringify(asked)} ${opened}; not uploaded`),
+    });
+    return;
+  }
+  const name = typeof artifact.name === 'string' && artifact.name ? artifact.name : path.basename(opened.path);
+  const contentType =
+    typeof artifact.content_type === 'string' && /^[\w.+-]+\/[\w.+-]+(;[ \w=.+-]*)?$/.test(artifact.content_type)
+      ? artifact.content_type
+      : 'application/octet-stream';
+  const request = requestSignal(ARTIFACT_UPLOAD_MS, context.released);
+  // Exactly the bytes fstat saw: a file the program is still writing cannot outgrow its content-length.
+  const body =
+    opened.size > 0 ? fs.createReadStream(opened.path, { fd: opened.fd, start: 0, end: opened.size - 1 }) : '';
+  try {
+    const response = await fetch(
+      `${context.api.baseUrl}/v1/runners/sessions/${task.id}/artifacts?name=${encodeURIComponent(name.slice(0, 512))}`,
+      {
+        method: 'POST',
+        headers: {
+          ...context.api.identityHeaders(),
+          'x-runplane-attempt': String(task.attempt),
+          'x-runner-id': context.runnerId,
+          'content-type': contentType,
+          'content-length': String(opened.size),
+        },
+        body: body as unknown as BodyInit,
+        duplex: 'half',
+        signal: request.signal,
+      } as RequestInit,
+    );
+    if (!response.ok) throw context.api.refusal(response.status, await response.text(), task.id);
+  } catch (error) {
+    context.released.throwIfAborted();
+    throw error;
+  } finally {
+    request.release();
+    if (typeof body === 'string') fs.closeSync(opened.fd);
+    else body.destroy();
+  }
+}
+
+/** Opens `relative` under `workDir` for reading if it is a regular file really inside; else says why not. */
+export function openInside(workDir: string, relative: string): { fd: number; size: number; path: string } | string {
+  if (!relative || relative.includes('\0')) return 'has no usable path';
+  const root = fs.realpathSync(workDir);
+  let real: string;
+  try {
+    real = fs.realpathSync(path.resolve(root, relative));
+  } catch {
+    return 'does not exist';
+  }
+  if (!real.startsWith(root + path.sep)) return 'resolves to a file outside the work dir';
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO must not block the agent waiting for a writer.
+    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    return `cannot be opened without following a link (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  const refuse = (why: string) => {
+    fs.closeSync(fd);
+    return why;
+  };
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) return refuse('is not a regular file');
+  if (stat.nlink > 1) return refuse('has other names (a hard link may name a file outside the work dir)');
+  let actual: string | null = null;
+  try {
+    actual = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    // No /proc here: the resolved-path check above stands.
+  }
+  if (actual !== null && !actual.startsWith(root + path.sep)) return refuse('moved outside the work dir');
+  return { fd, size: stat.size, path: real };
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof ServerAnswer) return `the server refused a write for it: ${error.reason}`;
+  return (error as Error)?.message || String(error);
+}
+
+const fitError = (text: string) => (text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text);
+
+/** Event types are short names (the server takes up to 64 characters). */
+const fitType = (type: unknown) => {
+  const text = typeof type === 'string' && type ? type : 'event';
+  return text.slice(0, 64);
+};

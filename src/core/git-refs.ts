@@ -15,3 +15,5 @@ export const REPOSITORY_URL_PATTERN =
 export const isSha = (value: unknown) => typeof value === 'string' && new RegExp(SHA_PATTERN).test(value);
 export const isBranchName = (value: unknown) =>
   typeof value === 'string' && new RegExp(BRANCH_PATTERN, 'u').test(value);
+export const isRepositoryUrl = (value: unknown) =>
+  typeof value === 'string' && new RegExp(REPOSITORY_URL_PATTERN).test(value);

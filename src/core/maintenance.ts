@@ -1,8 +1,9 @@
 // Housekeeping that no request waits for: bytes staged by uploads that never committed (a crashed instance, a client
 // that went away) are removed once they are old enough that no upload can still be writing them, and audit records
 // past the retention are deleted in small batches.
-import { type LoopLog, startLoop } from './background-loop.ts';
+
 import { deleteAuditRecordsOlderThan } from '../store/sql/audit.ts';
+import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
 
 const INTERVAL_MS = 60_000;

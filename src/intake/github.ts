@@ -4,7 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Core } from '../core/context.ts';
 import { invalid, unauthenticated } from '../core/errors.ts';
-import { isBranchName, isSha } from '../core/git-refs.ts';
+import { isBranchName, isRepositoryUrl, isSha } from '../core/git-refs.ts';
 import { newId } from '../core/ids.ts';
 import { type ChangedFile, insertReviewWithin } from '../core/reviews.ts';
 import type { ReviewRecord } from '../core/types.ts';
@@ -65,7 +65,7 @@ function checkPullRequestEvent(payload: PullRequestEvent): void {
     ['repository.clone_url', repository.clone_url],
     ['pull_request.head.repo.clone_url', pr.head?.repo?.clone_url ?? repository.clone_url],
   ] as const) {
-    if (!/^https:\/\/[^\s]+$/.test(text(url))) throw invalid(field, `${field} is not an https URL`);
+    if (!isRepositoryUrl(url)) throw invalid(field, `${field} is not a repository URL git may fetch`);
   }
 }
 

@@ -73,9 +73,13 @@ exec sleep 60
     // A runner killed with -9 leaves its programs behind, as it would on a real machine.
     for (const file of fs.existsSync(root) ? fs.readdirSync(root) : []) {
       if (!file.startsWith('pid-')) continue;
-      try {
-        process.kill(-Number(fs.readFileSync(path.join(root, file), 'utf8')), 'SIGKILL');
-      } catch {}
+      // The pid may lead its group (sh exec'd the program) or not: kill both ways.
+      const pid = Number(fs.readFileSync(path.join(root, file), 'utf8'));
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {}
+      }
     }
     await server?.stop();
     repo?.cleanup();
@@ -93,6 +97,7 @@ exec sleep 60
         profileId,
         '--session-command',
         program,
+        '--allow-file-repos',
         '--reviewer-command',
         program,
         '--max-concurrency',

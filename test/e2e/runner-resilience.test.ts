@@ -58,6 +58,7 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
         server.url,
         '--id',
         'runner-r',
+        '--allow-file-repos',
         '--reviewer-command',
         reviewer,
         '--heartbeat',
@@ -135,9 +136,12 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
   }, 120_000);
 
   it('a bad API key stops the runner with a message that says what to do', async () => {
-    const bad = startRunnerProcess(['--server', server.url, '--id', 'bad-key', '--work-dir', path.join(root, 'bad')], {
-      RUNPLANE_API_KEY: 'rp_not-a-real-key',
-    });
+    const bad = startRunnerProcess(
+      ['--server', server.url, '--id', 'bad-key', '--reviewer-command', 'true', '--work-dir', path.join(root, 'bad')],
+      {
+        RUNPLANE_API_KEY: 'rp_not-a-real-key',
+      },
+    );
     expect(await new Promise((resolve) => bad.child.on('exit', resolve))).toBe(1);
     expect(bad.output()).toContain('refused the API key (401)');
     expect(bad.output()).toContain('runplane keys create');

@@ -140,6 +140,19 @@ describe.each(STORE_KINDS)('runner instances and leases on the %s store', (kind)
       expect((await task(api, review.taskId)).status).toBe('pending');
     });
 
+    it('a task given up on its last attempt fails (runner_abandoned) instead of passing between runners for ever', async () => {
+      const api = await t.client([...ALL]);
+      await register(api, 'r1');
+      const review = await createReview(api);
+      await t.db.query('update items set max_attempts = 2 where id = $1', [review.taskId]);
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        await api.get('/api/runners/tasks/pending?runnerId=r1');
+        await api.post('/api/runners/r1/heartbeat', { status: 'online', currentJobs: 0, taskIds: [] });
+      }
+      expect(await task(api, review.taskId)).toMatchObject({ status: 'failed', attempt: 2 });
+      expect((await task(api, review.taskId)).error).toBe('runner gave the task up on attempt 2 of 2');
+    });
+
     it('a cancel on a task the runner gave up completes at its next heartbeat', async () => {
       const api = await t.client([...ALL]);
       await register(api, 'r1');
@@ -396,6 +409,17 @@ describe.each(STORE_KINDS)('one finish path on the %s store', (kind) => {
     expect((await api.get(`/api/reviews/${released.id}`)).body.data.status).toBe('cancelled');
     expect(await outboxRows(reported.id)).toBe(0);
     expect(await outboxRows(released.id)).toBe(0);
+  });
+
+  it('a review finished through /v1 PATCH with a result that is not a review result still reads back', async () => {
+    const api = await t.client([...ALL]);
+    const review = await createReview(api);
+    const claimed = (await api.post(`/v1/runners/sessions/${review.taskId}/claim`, { runner_id: 'g1' })).body;
+    const headers = { 'x-runplane-attempt': String(claimed.attempt) };
+    await api.call('PATCH', `/v1/runners/sessions/${review.taskId}`, { state: 'succeeded', result: { x: 1 } }, headers);
+    const read = await api.get(`/api/reviews/${review.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.data).toMatchObject({ status: 'succeeded', totalComments: null, files: [] });
   });
 
   it('a review input cannot point the finish at another review', async () => {

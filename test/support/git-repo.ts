@@ -49,5 +49,11 @@ export function createReviewRepo(): ReviewRepo {
   const files = parseGitDiff(git('diff', '--no-color', baseSha, headSha));
   const bare = path.join(root, 'repo.git');
   execFileSync('git', ['clone', '--quiet', '--bare', work, bare]);
-  return { url: `file://${bare}`, baseSha, headSha, files, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+  return {
+    url: `file://${bare}`,
+    baseSha,
+    headSha,
+    files,
+    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
 }

@@ -1,16 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, runProgram } from '../../src/agent/executor.ts';
+import { cleanEnv, resolveUser, runProgram } from '../../src/agent/executor.ts';
 import { LogShipper } from '../../src/agent/log-shipper.ts';
 import { commentableLines, numberedPatch, parseGitDiff } from '../../src/agent/review/diff.ts';
 import { chunkDiff } from '../../src/agent/review/llm-reviewer.ts';
-import { Runner } from '../../src/agent/runner.ts';
+import { Runner, type RunnerOptions } from '../../src/agent/runner.ts';
 import { FatalServerError, RunnerReplaced, ServerAnswer, ServerApi, StaleAttempt } from '../../src/agent/server-api.ts';
+import { openInside } from '../../src/agent/session.ts';
+import { chooseQueues } from '../../src/cli/runner.ts';
 import { backoffMs } from '../../src/delivery/worker.ts';
 import { verifyGitHubSignature } from '../../src/intake/github.ts';
 import { createReviewRepo } from '../support/git-repo.ts';
@@ -118,33 +122,60 @@ describe('executors', () => {
 });
 
 describe('log shipping', () => {
+  const marker = (count: number) => `${count} dropped`;
+
   it('a failed background batch does not crash the agent; the next flush reports it and keeps the line', async () => {
-    const spool = path.join(os.tmpdir(), `runplane-spool-${process.pid}.jsonl`);
     const refused = new Error('stale attempt');
     const sent: string[][] = [];
     const shipper = new LogShipper<string>(async (lines) => {
       sent.push(lines);
       throw refused;
-    }, spool);
+    }, marker);
     shipper.push('one');
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(sent).toEqual([['one']]);
     await expect(shipper.flush()).rejects.toBe(refused);
-    expect(fs.readFileSync(spool, 'utf8')).toBe('"one"\n');
-    fs.rmSync(spool, { force: true });
+    expect(sent).toEqual([['one']]);
   });
 
-  it('batches at most 200 lines and removes the spool once everything is sent', async () => {
-    const spool = path.join(os.tmpdir(), `runplane-spool-ok-${process.pid}.jsonl`);
-    const sent: number[] = [];
+  it('batches at most 200 lines, in order', async () => {
+    const sent: string[][] = [];
     const shipper = new LogShipper<string>(async (lines) => {
-      sent.push(lines.length);
-    }, spool);
+      sent.push(lines);
+    }, marker);
     for (let i = 0; i < 450; i++) shipper.push(`line ${i}`);
     await shipper.flush();
-    expect(sent.reduce((a, b) => a + b, 0)).toBe(450);
-    expect(Math.max(...sent)).toBeLessThanOrEqual(200);
-    expect(fs.existsSync(spool)).toBe(false);
+    expect(sent.flat()).toEqual(Array.from({ length: 450 }, (_v, i) => `line ${i}`));
+    expect(Math.max(...sent.map((batch) => batch.length))).toBeLessThanOrEqual(200);
+  });
+
+  it('holds at most its memory bound while the server is slow; what it dropped is announced in its place', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const sent: string[] = [];
+    const shipper = new LogShipper<string>(
+      async (lines) => {
+        await gate;
+        sent.push(...lines);
+      },
+      marker,
+      100,
+    );
+    // 14 lines of 7 characters fit in 100; the other 16 and the one pushed while the send waits are dropped.
+    for (let i = 0; i < 30; i++) shipper.push(`line ${String(i).padStart(2, '0')}`);
+    const flushed = shipper.flush();
+    shipper.push('late');
+    open();
+    await flushed;
+    shipper.push('after');
+    await shipper.flush();
+    expect(sent).toEqual([
+      ...Array.from({ length: 14 }, (_v, i) => `line ${String(i).padStart(2, '0')}`),
+      '17 dropped',
+      'after',
+    ]);
   });
 });
 
@@ -306,8 +337,12 @@ describe('runner instances', () => {
         executor: 'process',
         reviewerCommand: null,
         llmBaseUrl: 'http://127.0.0.1:1',
-        llmModel: 'none',
+        llmModels: ['none'],
         llmApiKey: null,
+        queues: ['sessions'],
+        allowFileRepos: false,
+        maxOutputBytes: 1024 * 1024,
+        runAs: null,
         profiles: ['p1'],
         sessionCommand: `echo $$ > ${root}/pid; exec sleep 30`,
         heartbeatMs: 100,
@@ -351,7 +386,6 @@ describe('runner instances', () => {
     expect(ENDED_STATES).toContain(processState(pid));
     // The only write for the session is the one that started it: no failed/succeeded report after the release.
     expect(agent.sessionWrites().map((r) => [r.method, r.body])).toEqual([['PATCH', { state: 'running' }]]);
-    expect(fs.existsSync(path.join(agent.root, 'spool', `${SESSION.id}-3.events.jsonl`))).toBe(false);
     await agent.runner.shutdown('SIGTERM');
     await running;
     const beats = agent.server.seen.filter((r) => r.path.endsWith('/heartbeat'));
@@ -426,8 +460,12 @@ describe('review writes', () => {
         executor: 'process',
         reviewerCommand: `cat > /dev/null; echo progress >&2; echo '{"files":[],"rating":"A"}'`,
         llmBaseUrl: 'http://127.0.0.1:1',
-        llmModel: 'none',
+        llmModels: ['none'],
         llmApiKey: null,
+        queues: ['reviews'],
+        allowFileRepos: true,
+        maxOutputBytes: 1024 * 1024,
+        runAs: null,
         profiles: [],
         sessionCommand: null,
         heartbeatMs: 1000,
@@ -458,4 +496,391 @@ describe('review writes', () => {
     }
     expect(writes.at(-1)!.body).toMatchObject({ runnerId: 'r7', attempt: 2, status: 'success', rating: 'A' });
   }, 30_000);
+});
+
+/**
+ * A Runner against a fake server: register answers an instance, heartbeats answer `{cancelTaskIds: []}` unless
+ * `answer` says otherwise, claims hand out `reviews` and `sessions` once (then long-poll empty), and every other
+ * request gets what `answer` returns (200 by default).
+ */
+async function agentAgainst(
+  setup: {
+    options?: Partial<RunnerOptions>;
+    reviews?: unknown[];
+    sessions?: unknown[];
+    answer?: (request: SeenRequest) => Answer | Promise<Answer> | undefined;
+  } = {},
+) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-agent-'));
+  const handedOut = { reviews: false, sessions: false };
+  const idle = async (body: unknown): Promise<Answer> => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { status: 200, body };
+  };
+  const server = await fakeServer(async (r) => {
+    const answered = await setup.answer?.(r);
+    if (answered) return answered;
+    if (r.path === '/api/runners/register') return { status: 200, body: { data: { instanceId: 'inst-1' } } };
+    if (r.path.endsWith('/heartbeat')) return { status: 200, body: { data: { cancelTaskIds: [] } } };
+    if (r.path.startsWith('/api/runners/tasks/pending')) {
+      if (handedOut.reviews || !setup.reviews) return idle({ data: [] });
+      handedOut.reviews = true;
+      return { status: 200, body: { data: setup.reviews } };
+    }
+    if (r.path === '/v1/runners/sessions/claim') {
+      if (handedOut.sessions || !setup.sessions) return idle({ items: [] });
+      handedOut.sessions = true;
+      return { status: 200, body: { items: setup.sessions } };
+    }
+    return { status: 200, body: { data: {} } };
+  });
+  const lines: string[] = [];
+  const runner = new Runner(
+    {
+      server: server.url,
+      apiKey: 'rp_key',
+      id: 'r1',
+      name: 'r1',
+      version: 'test',
+      tags: [],
+      maxConcurrency: 3,
+      workDir: root,
+      executor: 'process',
+      queues: setup.sessions ? ['sessions'] : ['reviews'],
+      reviewerCommand: `cat > /dev/null; echo '{"files":[],"rating":"A"}'`,
+      llmBaseUrl: 'http://127.0.0.1:1',
+      llmModels: ['none'],
+      llmApiKey: null,
+      allowFileRepos: true,
+      maxOutputBytes: 1024 * 1024,
+      runAs: null,
+      profiles: setup.sessions ? ['p1'] : [],
+      sessionCommand: setup.sessions ? 'true' : null,
+      heartbeatMs: 200,
+      timeoutMs: 60_000,
+      graceMs: 300,
+      drainMs: 2000,
+      ...setup.options,
+    },
+    (line) => lines.push(line),
+  );
+  const running = runner.run();
+  const until = async (done: () => boolean, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  const writes = (prefix: string) => server.seen.filter((r) => r.path.startsWith(prefix) && !r.path.includes('?'));
+  const stop = async () => {
+    await runner.shutdown('SIGTERM').catch(() => {});
+    await running.catch(() => {});
+    await server.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  };
+  /** The pid a session program wrote to `../pid` (next to its work dir, in the session's directory). */
+  const programPid = async () => {
+    let pid = 0;
+    await until(() => {
+      const dir = fs.readdirSync(root).find((d) => d.startsWith('session-'));
+      const file = dir && path.join(root, dir, 'pid');
+      pid = file && fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 0;
+      return pid > 0;
+    });
+    return pid;
+  };
+  return { runner, running, server, lines, root, until, writes, programPid, stop };
+}
+
+const reviewTask = (repo: { url: string; headSha: string; baseSha: string }, id: string) => ({
+  id,
+  reviewId: null,
+  repositoryUrl: repo.url,
+  branch: 'feature/x',
+  commitSha: repo.headSha,
+  baseSha: repo.baseSha,
+  files: [],
+  aiConfig: {},
+  attempt: 1,
+  leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+});
+
+const sessionTask = (id: string, leaseMs = 60_000) => ({
+  id,
+  attempt: 1,
+  input: {},
+  harness_revision: null,
+  latest_checkpoint: null,
+  profile_id: 'p1',
+  lease_expires_at: new Date(Date.now() + leaseMs).toISOString(),
+});
+
+describe('every claimed task ends in an outcome', () => {
+  it('a batch with a task the agent cannot use: that one is reported failed with invalid_task_input, the rest run', async () => {
+    const repo = createReviewRepo();
+    const agent = await agentAgainst({
+      reviews: [
+        // A /v1 session of ai-review dispatched with `input: {}`: every review field is missing.
+        { id: 'task-empty-0001', attempt: 1, reviewId: null, files: [], aiConfig: {}, leaseExpiresAt: null },
+        { id: 'task-noattempt' },
+        null,
+        { id: '../../api/runners/r1', attempt: 1 },
+        reviewTask(repo, 'task-good-0001'),
+      ],
+    });
+    await agent.until(() => agent.writes('/api/runners/tasks/').filter((r) => r.path.endsWith('/result')).length >= 2);
+    await agent.until(
+      () => agent.server.seen.filter((r) => r.path.startsWith('/api/runners/tasks/pending')).length > 1,
+    );
+    const results = agent.writes('/api/runners/tasks/').filter((r) => r.path.endsWith('/result'));
+    const empty = results.find((r) => r.path.includes('task-empty-0001'))!;
+    expect(empty.body).toMatchObject({
+      runnerId: 'r1',
+      attempt: 1,
+      status: 'failed',
+      files: [],
+      totalComments: 0,
+      metrics: { durationMs: expect.any(Number) },
+    });
+    expect(empty.body.error).toMatch(/^invalid_task_input: repositoryUrl /);
+    // Nothing of the bad task reached git or a phase.
+    expect(agent.writes('/api/runners/tasks/task-empty-0001/status')).toEqual([]);
+    expect(results.find((r) => r.path.includes('task-good-0001'))!.body).toMatchObject({ status: 'success' });
+    expect(agent.lines.some((l) => l.includes('not started: the claim answer carried a task without'))).toBe(true);
+    // The claim loop lives on.
+    expect(agent.server.seen.filter((r) => r.path.startsWith('/api/runners/tasks/pending')).length).toBeGreaterThan(1);
+    await agent.stop();
+    repo.cleanup();
+  }, 30_000);
+
+  it('a result the server refuses (400) is reported failed with the server’s message instead', async () => {
+    const repo = createReviewRepo();
+    let results = 0;
+    const agent = await agentAgainst({
+      reviews: [reviewTask(repo, 'task-refused-01')],
+      answer: (r) => {
+        if (!r.path.endsWith('/result') || results++ > 0) return undefined;
+        return { status: 400, body: { error: { code: 'invalid_request', message: 'severity must be one of …' } } };
+      },
+    });
+    await agent.until(() => results >= 2);
+    const sent = agent.writes('/api/runners/tasks/task-refused-01/result').map((r) => r.body);
+    expect(sent.map((b) => b.status)).toEqual(['success', 'failed']);
+    expect(sent[1]).toMatchObject({ files: [], totalComments: 0, attempt: 1, runnerId: 'r1' });
+    expect(sent[1].error).toBe('the server refused the result (invalid_request: severity must be one of …)');
+    await agent.stop();
+    repo.cleanup();
+  }, 30_000);
+
+  it('refused again, the task is forgotten: the next heartbeat no longer lists it, so the server releases it', async () => {
+    const repo = createReviewRepo();
+    const agent = await agentAgainst({
+      reviews: [reviewTask(repo, 'task-refused-02')],
+      answer: (r) =>
+        r.path.endsWith('/result')
+          ? { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } }
+          : undefined,
+    });
+    await agent.until(() => agent.lines.some((l) => l.includes('released to the server')));
+    expect(agent.writes('/api/runners/tasks/task-refused-02/result')).toHaveLength(2);
+    const beats = () => agent.server.seen.filter((r) => r.path.endsWith('/heartbeat'));
+    const seenBefore = beats().length;
+    await agent.until(() => beats().length > seenBefore + 1);
+    expect(beats().at(-1)!.body.taskIds).toEqual([]);
+    await agent.stop();
+    repo.cleanup();
+  }, 30_000);
+
+  it('a write the server refuses during a session fails the session with the server’s message', async () => {
+    const agent = await agentAgainst({
+      sessions: [sessionTask('sess-refused-01')],
+      options: { sessionCommand: `echo '::runplane::{"checkpoint":{"n":1}}'; echo $$ > pid; sleep 30` },
+      answer: (r) =>
+        r.path.endsWith('/checkpoint')
+          ? { status: 400, body: { error: { code: 'invalid_request', message: 'checkpoint too large' } } }
+          : undefined,
+    });
+    await agent.until(() =>
+      agent.writes('/v1/runners/sessions/sess-refused-01').some((r) => r.body?.state === 'failed'),
+    );
+    const failed = agent.writes('/v1/runners/sessions/sess-refused-01').find((r) => r.body?.state === 'failed')!;
+    expect(failed.method).toBe('PATCH');
+    expect(failed.body.error).toBe('the server refused a write for it: invalid_request: checkpoint too large');
+    await agent.stop();
+  }, 20_000);
+
+  it('a session past --max-output-bytes is stopped and fails saying so', async () => {
+    const agent = await agentAgainst({
+      sessions: [sessionTask('sess-output-01')],
+      options: { sessionCommand: 'yes output-line', maxOutputBytes: 100_000 },
+    });
+    await agent.until(() =>
+      agent.writes('/v1/runners/sessions/sess-output-01').some((r) => r.body?.state === 'failed'),
+    );
+    const failed = agent.writes('/v1/runners/sessions/sess-output-01').find((r) => r.body?.state === 'failed')!;
+    expect(failed.body.error).toBe('stopped: its output passed the limit of 100000 bytes (--max-output-bytes)');
+    await agent.stop();
+  }, 20_000);
+});
+
+describe('artifacts', () => {
+  it('only a regular file really inside the work dir is opened', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-artifacts-'));
+    const work = path.join(root, 'work');
+    fs.mkdirSync(path.join(work, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'report.txt'), 'ok');
+    fs.writeFileSync(path.join(root, 'secret'), 'secret');
+    fs.symlinkSync(path.join(root, 'secret'), path.join(work, 'link'));
+    fs.symlinkSync(root, path.join(work, 'dirlink'));
+    fs.symlinkSync('report.txt', path.join(work, 'inner-link'));
+    fs.linkSync(path.join(root, 'secret'), path.join(work, 'hard'));
+    execFileSync('mkfifo', [path.join(work, 'fifo')]);
+    const opened = openInside(work, 'report.txt');
+    expect(opened).toMatchObject({ size: 2 });
+    if (typeof opened !== 'string') fs.closeSync(opened.fd);
+    expect(openInside(work, 'link')).toBe('resolves to a file outside the work dir');
+    expect(openInside(work, 'dirlink/secret')).toBe('resolves to a file outside the work dir');
+    expect(openInside(work, '../secret')).toBe('resolves to a file outside the work dir');
+    expect(openInside(work, '/etc/hostname')).toBe('resolves to a file outside the work dir');
+    expect(openInside(work, 'hard')).toBe('has other names (a hard link may name a file outside the work dir)');
+    expect(openInside(work, 'fifo')).toBe('is not a regular file');
+    expect(openInside(work, 'sub')).toBe('is not a regular file');
+    expect(openInside(work, 'missing')).toBe('does not exist');
+    // A link that stays inside resolves to its target, which is uploaded.
+    const inner = openInside(work, 'inner-link');
+    expect(inner).toMatchObject({ size: 2, path: fs.realpathSync(path.join(work, 'report.txt')) });
+    if (typeof inner !== 'string') fs.closeSync(inner.fd);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a session’s artifact that links outside the work dir is refused with a warning and never uploaded', async () => {
+    const agent = await agentAgainst({
+      sessions: [sessionTask('sess-artifact-1')],
+      options: {
+        sessionCommand: `ln -s /etc/hostname out; echo '::runplane::{"artifact":{"path":"out"}}'`,
+      },
+    });
+    await agent.until(() =>
+      agent.writes('/v1/runners/sessions/sess-artifact-1').some((r) => r.body?.state === 'succeeded'),
+    );
+    const writes = agent.writes('/v1/runners/sessions/sess-artifact-1');
+    expect(writes.some((r) => r.path.includes('/artifacts'))).toBe(false);
+    const events = writes.filter((r) => r.path.endsWith('/events')).flatMap((r) => r.body);
+    expect(events).toContainEqual({
+      type: 'log',
+      level: 'warn',
+      message: 'artifact "out" resolves to a file outside the work dir; not uploaded',
+    });
+    await agent.stop();
+  }, 20_000);
+});
+
+describe('leases and listeners', () => {
+  it('a heartbeat waits at most a third of the lease; past the lease without an answer the task is dropped', async () => {
+    const agent = await agentAgainst({
+      sessions: [sessionTask('sess-lease-0001', 1500)],
+      options: { sessionCommand: 'echo $$ > ../pid; exec sleep 30', heartbeatMs: 2000 },
+      answer: (r) => (r.path.endsWith('/heartbeat') ? 'hang' : undefined),
+    });
+    const pid = await agent.programPid();
+    const timeout = agent.runner.heartbeatTimeoutMs();
+    expect(timeout).toBeGreaterThan(300);
+    expect(timeout).toBeLessThanOrEqual(500);
+    await agent.until(() => agent.lines.some((l) => l.includes('dropped')));
+    expect(agent.lines.some((l) => l.includes('dropped, its lease expired while the server did not answer'))).toBe(
+      true,
+    );
+    expect(ENDED_STATES).toContain(processState(pid));
+    // Nothing was reported for it: the server has given it to someone else.
+    expect(agent.writes('/v1/runners/sessions/sess-lease-0001').map((r) => r.body)).toEqual([{ state: 'running' }]);
+    await agent.stop();
+  }, 20_000);
+
+  it('retries through an outage leave no listener on the caller’s signal', async () => {
+    const server = await fakeServer(() => ({ status: 503, body: { error: { message: 'down' } } }));
+    const api = new ServerApi(server.url, 'rp_key', () => {});
+    const task = new AbortController();
+    const call = api.call('POST', '/api/runners/tasks/t1/logs', { signal: task.signal }).catch((e) => e);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(server.seen.length).toBeGreaterThan(1);
+    expect(getEventListeners(task.signal, 'abort').length).toBeLessThanOrEqual(1);
+    task.abort(new StaleAttempt('t1', 'released'));
+    expect(await call).toBeInstanceOf(StaleAttempt);
+    expect(getEventListeners(task.signal, 'abort')).toEqual([]);
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    await server.close();
+  }, 10_000);
+
+  it('a drain timeout kills every program at once and waits for it before the agent goes', async () => {
+    const agent = await agentAgainst({
+      sessions: [sessionTask('sess-drain-0001')],
+      // The program ignores SIGTERM: only the kill at the drain timeout ends it, not the (long) grace.
+      options: { sessionCommand: `echo $$ > ../pid; trap '' TERM; sleep 30 & wait`, drainMs: 300, graceMs: 20_000 },
+    });
+    const pid = await agent.programPid();
+    const started = Date.now();
+    await agent.runner.shutdown('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(ENDED_STATES).toContain(processState(pid));
+    expect(agent.lines.some((l) => l.startsWith('drain timeout: killed 1 program(s)'))).toBe(true);
+    // Left to the deregistration: no failed report.
+    expect(agent.writes('/v1/runners/sessions/sess-drain-0001').map((r) => r.body)).toEqual([{ state: 'running' }]);
+    expect(agent.server.seen.at(-1)!.method).toBe('DELETE');
+    await agent.stop();
+  }, 20_000);
+});
+
+describe('run as another user', () => {
+  it.skipIf(process.getuid?.() !== 0)(
+    'with --run-as a session program runs as that user, in its own dirs, unable to read the agent’s environment',
+    async () => {
+      const nobody = resolveUser('nobody');
+      const agent = await agentAgainst({
+        sessions: [sessionTask('sess-runas-0001')],
+        options: {
+          runAs: nobody,
+          sessionCommand:
+            'id -u; touch "$HOME/h" && touch made-here && echo writable; ' +
+            'cat /proc/$PPID/environ > /dev/null 2>&1 && echo environ-readable || echo environ-denied',
+        },
+      });
+      await agent.until(() =>
+        agent
+          .writes('/v1/runners/sessions/sess-runas-0001')
+          .some((r) => ['succeeded', 'failed'].includes(r.body?.state)),
+      );
+      const writes = agent.writes('/v1/runners/sessions/sess-runas-0001');
+      expect(writes.at(-1)!.body).toMatchObject({ state: 'succeeded' });
+      const messages = writes
+        .filter((r) => r.path.endsWith('/events'))
+        .flatMap((r) => r.body.map((e: any) => e.message));
+      expect(messages).toEqual([String(nobody.uid), 'writable', 'environ-denied']);
+      await agent.stop();
+    },
+    20_000,
+  );
+});
+
+describe('queues', () => {
+  it('defaults to the queues the configuration can serve', () => {
+    expect(chooseQueues({ reviewer: true, sessions: false })).toEqual(['reviews']);
+    expect(chooseQueues({ reviewer: false, sessions: true })).toEqual(['sessions']);
+    expect(chooseQueues({ reviewer: true, sessions: true })).toEqual(['reviews', 'sessions']);
+  });
+
+  it('refuses to start with nothing to do, or with reviews and no reviewer, saying what to pass', () => {
+    expect(() => chooseQueues({ reviewer: false, sessions: false })).toThrow(
+      /nothing to do: no reviewer is configured: pass --reviewer-command CMD, or set RUNPLANE_LLM_API_KEY.*; and sessions need --profiles IDS and --session-command CMD$/,
+    );
+    expect(() => chooseQueues({ queues: 'reviews,sessions', reviewer: false, sessions: true })).toThrow(
+      /--queues includes reviews but no reviewer is configured.*--queues sessions/,
+    );
+    expect(() => chooseQueues({ queues: 'sessions', reviewer: true, sessions: false })).toThrow(
+      '--queues includes sessions but sessions need --profiles IDS and --session-command CMD',
+    );
+    expect(() => chooseQueues({ queues: 'jobs', reviewer: true, sessions: true })).toThrow('unknown queue "jobs"');
+    expect(chooseQueues({ queues: 'sessions', reviewer: true, sessions: true })).toEqual(['sessions']);
+  });
 });

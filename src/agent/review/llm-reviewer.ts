@@ -1,8 +1,10 @@
 // The built-in reviewer: an OpenAI-compatible Chat Completions endpoint reads the diff (split into chunks within a
 // token budget) and answers structured JSON comments, which are validated and kept only where they point at lines
-// of the diff. The API key comes from the runner's environment, never from the task.
+// of the diff. Endpoint, model list and key come from the runner's own flags, never from the task (a task may only
+// pick one of the runner's models), and the key is sent to that endpoint alone: redirects are refused.
 import type { ReviewComment } from '../../core/reviews.ts';
 import { commentableLines, type DiffFile, numberedPatch } from './diff.ts';
+import { RATINGS, SEVERITIES } from './reviewer-output.ts';
 
 export interface LlmSettings {
   baseUrl: string;
@@ -20,8 +22,8 @@ export interface ReviewOutput {
   dropped: number;
 }
 
-const SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;
-const RATINGS = ['A', 'B', 'C', 'D', 'F'] as const;
+/** The server keeps at most this many comments per file. */
+const MAX_COMMENTS_PER_FILE = 1000;
 
 const SYSTEM_PROMPT = `You are a meticulous senior code reviewer. You receive a unified diff; each kept line of the
 new version is prefixed with its line number. Review only the changes. Answer with one JSON object:
@@ -73,23 +75,32 @@ interface ModelComment {
 }
 
 async function complete(settings: LlmSettings, chunk: string, signal: AbortSignal) {
-  const response = await fetch(`${settings.baseUrl.replace(/\/$/, '')}/chat/completions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
-    },
-    body: JSON.stringify({
-      model: settings.model,
-      temperature: 0,
-      response_format: { type: 'json_object' },
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: `Review this diff:\n\n${chunk}` },
-      ],
-    }),
-    signal,
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${settings.baseUrl.replace(/\/$/, '')}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
+      },
+      body: JSON.stringify({
+        model: settings.model,
+        temperature: 0,
+        response_format: { type: 'json_object' },
+        messages: [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: `Review this diff:\n\n${chunk}` },
+        ],
+      }),
+      signal,
+      // A redirect would carry the key to wherever the endpoint points; the runner's --llm-base-url must be final.
+      redirect: 'error',
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+    throw new Error(`the model endpoint (--llm-base-url) could not be used: ${cause}`);
+  }
   if (!response.ok) {
     throw new Error(`the model endpoint answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
   }
@@ -131,7 +142,7 @@ export async function reviewWithLlm(
       const lines = valid.get(path);
       const body = typeof raw.body === 'string' ? raw.body.trim() : '';
       // Only comments that land on a line of the diff can be posted inline; the rest are dropped and counted.
-      if (!lines?.has(line) || !body) {
+      if (!lines?.has(line) || !body || (byPath.get(path)?.length ?? 0) >= MAX_COMMENTS_PER_FILE) {
         dropped++;
         continue;
       }

@@ -198,10 +198,18 @@ export const ReviewSchema = Type.Object({
   finishedAt: NullableText({ format: 'date-time' }),
 });
 
+/** A stored result in the review shape, or null (a /v1 PATCH may have finished the item with anything). */
+function reviewResultOf(value: unknown): ReviewResult | null {
+  const result = value as Partial<ReviewResult> | null;
+  return result && Array.isArray(result.files) && Number.isInteger(result.totalComments)
+    ? (result as ReviewResult)
+    : null;
+}
+
 export function presentReview(review: ReviewRecord) {
   const { item } = review;
   const input = item.input as ReviewInput;
-  const result = item.result as ReviewResult | null;
+  const result = reviewResultOf(item.result);
   return {
     id: review.id,
     taskId: item.id,
@@ -211,7 +219,7 @@ export function presentReview(review: ReviewRecord) {
     branch: input.branch,
     commitSha: input.commitSha,
     baseSha: input.baseSha,
-    changedFiles: input.files.length,
+    changedFiles: Array.isArray(input.files) ? input.files.length : 0,
     aiConfig: input.aiConfig,
     requiredTags: item.requiredTags,
     pullRequest: review.pullRequest,

@@ -323,8 +323,9 @@ const PICKED = 'id, state, runner_id, attempt, max_attempts';
 
 /**
  * Ends the leases picked by `pick` (a statement selecting PICKED from items and locking the rows): each item
- * goes back to pending (attempt + 1 on its next claim), to failed with `lease_expired` when an expiry used its last
- * attempt, or to cancelled when cancellation was requested. One state event per item records why.
+ * goes back to pending (attempt + 1 on its next claim), to failed (failure reason = `reason`) when an expiry or an
+ * abandonment used its last attempt, or to cancelled when cancellation was requested. One state event per item
+ * records why.
  */
 async function endLeases(
   q: Queryable,
@@ -333,11 +334,15 @@ async function endLeases(
   params: readonly unknown[],
 ): Promise<EndedLease[]> {
   const expired = reason === 'lease_expired';
+  // An expiry or an abandonment (a runner that gave the task up) uses an attempt for good: after the last one the
+  // item fails instead of passing from runner to runner for ever. A restart or a deregister hands it back whole.
+  const countsAsAttempt = expired || reason === 'runner_abandoned';
+  const why = expired ? 'lease expired' : 'runner gave the task up';
   const rows = await q.query<{ id: string; org_id: string; state: ItemState; attempt: number }>(
     `with picked as (${pick}), ending as (
        select id, state as prev_state, runner_id as prev_runner,
               case when state = 'cancel_requested' then 'cancelled'
-                   when ${expired} and attempt >= max_attempts then 'failed'
+                   when ${countsAsAttempt} and attempt >= max_attempts then 'failed'
                    else 'pending' end as next_state
        from picked
      ), ended as (
@@ -347,10 +352,10 @@ async function endLeases(
          runner_instance = null,
          claimed_at = null,
          lease_expires_at = null,
-         failure_reason = case e.next_state when 'failed' then 'lease_expired' when 'cancelled' then 'cancelled'
+         failure_reason = case e.next_state when 'failed' then '${reason}' when 'cancelled' then 'cancelled'
                           else i.failure_reason end,
          error = case when e.next_state = 'failed'
-                      then 'lease expired on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,
+                      then '${why} on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,
          finished_at = case when e.next_state = 'pending' then null else now() end,
          last_event_seq = i.last_event_seq + 1, updated_at = now()
        from ending e where i.id = e.id
