@@ -5,7 +5,16 @@ import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
 function build(options: Options): Ajv {
-  const ajv = new Ajv({ useDefaults: true, removeAdditional: false, allErrors: false, strict: false, ...options });
+  // strict: false relaxes schema checks, and with them strictNumbers: turned back on, so Infinity (`1e400`) and NaN
+  // are refused like any other value outside a number's range.
+  const ajv = new Ajv({
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+    strictNumbers: true,
+    ...options,
+  });
   addFormats.default(ajv);
   return ajv;
 }

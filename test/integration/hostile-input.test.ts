@@ -4,7 +4,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createUser } from '../../src/core/users.ts';
 import { ensureOrg } from '../../src/store/sql/keys.ts';
-import { createReview, register } from '../support/review-fixtures.ts';
+import { createReview, register, reviewBody } from '../support/review-fixtures.ts';
 import { type Client, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -103,6 +103,35 @@ describe.each(STORE_KINDS)('hostile input on the %s store', (kind) => {
     );
     expect(ts.status).toBe(400);
     expectErrorShape(ts, 400);
+  });
+
+  it('a number written 1e400 (Infinity) is refused with 400, stores nothing and leaves the listing readable', async () => {
+    const api = await t.client([...ALL]);
+    const reply = await api.call(
+      'POST',
+      '/api/reviews',
+      JSON.stringify(reviewBody()).replace(
+        /}$/,
+        ',"pullRequest":{"provider":"github","repository":"acme/app","number":1e400}}',
+      ),
+    );
+    expectErrorShape(reply, 400);
+    const listed = await api.get('/api/reviews');
+    expect(listed.status).toBe(200);
+    expect(listed.body.data).toEqual([]);
+  });
+
+  it('an event stream with nothing new to send answers its headers at once (found by the fuzz suite)', async () => {
+    const api = await t.client([...ALL]);
+    const created = await session(api);
+    // A stream that only sent headers with its first event or keep-alive (15 s) would trip this 5 s guard.
+    const response = await fetch(`${t.server.url}/v1/runners/sessions/${created.id}/events/stream?after=99`, {
+      headers: { authorization: api.authorization },
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    await response.body?.cancel();
   });
 
   it('an artifact whose name is not Latin-1 downloads with an RFC 5987 filename*', async () => {

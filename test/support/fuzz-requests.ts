@@ -58,8 +58,6 @@ export interface RefRules {
 
 export interface PlanOptions {
   refs: RefRules;
-  /** Operations whose body is raw bytes of any content type (uploads). */
-  rawBody(operation: Operation): boolean;
   /** Numeric fields that make a request wait (long polls): kept at 0.2 s or less so requests stay short. */
   waitFields: string[];
   /** Makes a generated body meet rules its schema cannot say (a count that must match), before any mutation. */
@@ -68,7 +66,7 @@ export interface PlanOptions {
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
-/** The operations of an OpenAPI 3.1 document that `include` keeps. */
+/** The operations of an OpenAPI 3.1 document that `include` keeps; `rawBody` names uploads (raw bytes, any type). */
 export function operationsOf(
   document: any,
   include: (method: string, path: string) => boolean,
@@ -106,24 +104,25 @@ export function planRequests(operation: Operation, count: number, seed: number, 
   return plans.map((plan, index) => ({ ...plan, index }));
 }
 
-export const ref = (name: string) => `~~ref.${name}~~`;
+const ref = (name: string) => `~~ref.${name}~~`;
 
-/** Fills the placeholders of `text` from the live ids; `attempt` is the attempt of the request's subject. */
+/**
+ * Fills the placeholders of `text` from the live ids: `~~ref.NAME~~` in text, and `"~~num.attempt~~"` (a JSON string)
+ * by a bare number; `attempt` is the attempt of the item the request's path names.
+ */
 export function resolveRefs(
   text: string,
   refs: Record<string, string>,
   attempts: Record<string, number>,
   subject: string | null,
 ): string {
+  const attempt = String(attempts[subject ?? ''] ?? 1);
   return text
-    .replace(/"~~num\.(\w+)~~"/g, (_, name: string) => String(numberRef(name, attempts, subject)))
+    .replace(/"~~num\.attempt~~"/g, () => attempt)
     .replace(/~~ref\.(\w+)~~/g, (_, name: string) =>
-      name === 'attempt' ? String(numberRef(name, attempts, subject)) : (refs[name] ?? `missing-${name}`),
+      name === 'attempt' ? attempt : (refs[name] ?? `missing-${name}`),
     );
 }
-
-const numberRef = (name: string, attempts: Record<string, number>, subject: string | null) =>
-  name === 'attempt' ? (attempts[subject ?? ''] ?? 1) : 0;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hostile values

@@ -126,6 +126,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
           connection: 'keep-alive',
           'x-request-id': request.id,
         });
+        // The client learns at once that the stream is open, not with the first event or keep-alive.
+        stream.flushHeaders();
         let lastWrite = Date.now();
         // A client that stops reading makes write() return false: wait for it to drain (reading nothing more from the
         // store meanwhile), and drop it when it stays blocked.
