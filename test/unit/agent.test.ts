@@ -209,6 +209,34 @@ interface SeenRequest {
 type Answer = { status: number; body?: unknown } | 'hang';
 
 /** A stand-in for the server on 127.0.0.1: records every request and answers what `answer` says. */
+/** Options of a Runner under test: a quiet runner of `r1` against `server`; each test says what it changes. */
+const runnerOptions = (server: string, workDir: string, overrides: Partial<RunnerOptions>): RunnerOptions => ({
+  server,
+  apiKey: 'rp_key',
+  id: 'r1',
+  name: 'r1',
+  version: 'test',
+  tags: [],
+  maxConcurrency: 2,
+  workDir,
+  executor: 'process',
+  reviewerCommand: null,
+  llmBaseUrl: 'http://127.0.0.1:1',
+  llmModels: ['none'],
+  llmApiKey: null,
+  queues: ['reviews'],
+  allowFileRepos: true,
+  maxOutputBytes: 1024 * 1024,
+  runAs: null,
+  profiles: [],
+  sessionCommand: null,
+  heartbeatMs: 1000,
+  timeoutMs: 60_000,
+  graceMs: 300,
+  drainMs: 2000,
+  ...overrides,
+});
+
 async function fakeServer(answer: (request: SeenRequest) => Answer | Promise<Answer>) {
   const seen: SeenRequest[] = [];
   const server = http.createServer(async (req, res) => {
@@ -325,31 +353,13 @@ describe('runner instances', () => {
     });
     const lines: string[] = [];
     const runner = new Runner(
-      {
-        server: server.url,
-        apiKey: 'rp_key',
-        id: 'r1',
-        name: 'r1',
-        version: 'test',
-        tags: [],
-        maxConcurrency: 2,
-        workDir: root,
-        executor: 'process',
-        reviewerCommand: null,
-        llmBaseUrl: 'http://127.0.0.1:1',
-        llmModels: ['none'],
-        llmApiKey: null,
+      runnerOptions(server.url, root, {
         queues: ['sessions'],
         allowFileRepos: false,
-        maxOutputBytes: 1024 * 1024,
-        runAs: null,
         profiles: ['p1'],
         sessionCommand: `echo $$ > ${root}/pid; exec sleep 30`,
         heartbeatMs: 100,
-        timeoutMs: 60_000,
-        graceMs: 300,
-        drainMs: 2000,
-      },
+      }),
       (line) => lines.push(line),
     );
     const pid = async () => {
@@ -448,31 +458,12 @@ describe('review writes', () => {
     });
     const lines: string[] = [];
     const runner = new Runner(
-      {
-        server: server.url,
-        apiKey: 'rp_key',
+      runnerOptions(server.url, root, {
         id: 'r7',
         name: 'r7',
-        version: 'test',
-        tags: [],
         maxConcurrency: 1,
-        workDir: root,
-        executor: 'process',
         reviewerCommand: `cat > /dev/null; echo progress >&2; echo '{"files":[],"rating":"A"}'`,
-        llmBaseUrl: 'http://127.0.0.1:1',
-        llmModels: ['none'],
-        llmApiKey: null,
-        queues: ['reviews'],
-        allowFileRepos: true,
-        maxOutputBytes: 1024 * 1024,
-        runAs: null,
-        profiles: [],
-        sessionCommand: null,
-        heartbeatMs: 1000,
-        timeoutMs: 60_000,
-        graceMs: 300,
-        drainMs: 2000,
-      },
+      }),
       (line) => lines.push(line),
     );
     const running = runner.run();
@@ -536,32 +527,15 @@ async function agentAgainst(
   });
   const lines: string[] = [];
   const runner = new Runner(
-    {
-      server: server.url,
-      apiKey: 'rp_key',
-      id: 'r1',
-      name: 'r1',
-      version: 'test',
-      tags: [],
+    runnerOptions(server.url, root, {
       maxConcurrency: 3,
-      workDir: root,
-      executor: 'process',
       queues: setup.sessions ? ['sessions'] : ['reviews'],
       reviewerCommand: `cat > /dev/null; echo '{"files":[],"rating":"A"}'`,
-      llmBaseUrl: 'http://127.0.0.1:1',
-      llmModels: ['none'],
-      llmApiKey: null,
-      allowFileRepos: true,
-      maxOutputBytes: 1024 * 1024,
-      runAs: null,
       profiles: setup.sessions ? ['p1'] : [],
       sessionCommand: setup.sessions ? 'true' : null,
       heartbeatMs: 200,
-      timeoutMs: 60_000,
-      graceMs: 300,
-      drainMs: 2000,
       ...setup.options,
-    },
+    }),
     (line) => lines.push(line),
   );
   const running = runner.run();
