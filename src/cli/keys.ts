@@ -1,10 +1,15 @@
 // `runplane keys …`: create, list and revoke API keys directly in the store (no server needed).
+
+import os from 'node:os';
 import type { Config } from '../config.ts';
-import { createApiKey, parseScopes } from '../core/auth.ts';
+import { createApiKey, type KeyChangeAuthor, parseScopes, revokeApiKey as revokeKeyInStore } from '../core/auth.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
-import { findOrgBySlug, listKeys, revokeKey } from '../store/sql/keys.ts';
+import { findOrgBySlug, listKeys } from '../store/sql/keys.ts';
+
+/** The audit actor of a key change made here: the operating-system user who ran the command. */
+const cliAuthor = (action: string): KeyChangeAuthor => ({ actor: `cli:${os.userInfo().username}`, action });
 
 /** What `runplane runner` needs: claim and write its tasks. */
 const RUNNER_SCOPES = 'runners:read,runners:write';
@@ -29,7 +34,7 @@ export async function createKey(
   const scopes = parseScopes((options.scopes ?? RUNNER_SCOPES).split(','));
   const kind = options.runner ? 'runner' : 'standard';
   const { key, record } = await withStore(config, (db) =>
-    createApiKey(db, { orgSlug: options.org, scopes, name: options.name, kind }),
+    createApiKey(db, { orgSlug: options.org, scopes, name: options.name, kind }, cliAuthor('keys create')),
   );
   console.log(
     `created ${kind === 'runner' ? 'runner ' : ''}key ${record.id} for org ${record.orgSlug} with scopes ${record.scopes.join(',')}`,
@@ -58,7 +63,7 @@ export async function listApiKeys(config: Config, options: { org?: string }): Pr
 }
 
 export async function revokeApiKey(config: Config, id: string): Promise<void> {
-  const key = await withStore(config, (db) => revokeKey(db, id));
+  const key = await withStore(config, (db) => revokeKeyInStore(db, id, cliAuthor('keys revoke')));
   if (!key) throw new Error(`no key with id ${id}; see \`runplane keys list\``);
   console.log(`revoked key ${key.id} (${key.orgSlug}/${key.name}); requests with it now get 401`);
 }

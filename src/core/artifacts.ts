@@ -5,6 +5,7 @@ import type { Queryable } from '../store/db.ts';
 import { getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
 import { appendEvents } from '../store/sql/events.ts';
 import { updateItem } from '../store/sql/items.ts';
+import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
@@ -45,6 +46,7 @@ export async function uploadArtifact(
         },
       ]);
       if (context.lease === 'extend') await updateItem(tx, sessionId, { lease: 'extend' });
+      await recordAudit(tx, `${sessionId}/${id}`);
       return { artifact, cancelRequested: item.state === 'cancel_requested' };
     });
   } catch (error) {

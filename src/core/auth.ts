@@ -3,9 +3,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as jose from 'jose';
 import type { Config } from '../config.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { insertAuditRecords } from '../store/sql/audit.ts';
 import { findGrantByTokenHash } from '../store/sql/grants.ts';
-import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey } from '../store/sql/keys.ts';
+import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey, revokeKey } from '../store/sql/keys.ts';
 import { invalid, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
 import { type ApiKey, type KeyKind, type Principal, SCOPES, type Scope } from './types.ts';
@@ -31,10 +32,17 @@ export function parseScopes(values: readonly string[], field = 'scopes'): Scope[
   return [...scopes];
 }
 
+/** Who made a key change outside a request (the CLI), recorded in the audit log with the change. */
+export interface KeyChangeAuthor {
+  actor: string;
+  action: string;
+}
+
 /** Creates a key (and its org when new). The plain key is returned once and never stored. */
 export async function createApiKey(
   db: Db,
   request: { orgSlug: string; scopes: Scope[]; name?: string; kind?: KeyKind },
+  author: KeyChangeAuthor | null = null,
 ): Promise<{ key: string; record: ApiKey }> {
   if (!ORG_SLUG.test(request.orgSlug)) {
     throw invalid('org', 'an org slug is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
@@ -42,7 +50,7 @@ export async function createApiKey(
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const record = await db.tx(async (tx) => {
     const org = await ensureOrg(tx, request.orgSlug, newId('org'));
-    return insertKey(tx, {
+    const inserted = await insertKey(tx, {
       id: newId('key'),
       orgId: org.id,
       name: request.name ?? 'default',
@@ -50,8 +58,25 @@ export async function createApiKey(
       scopes: request.scopes,
       kind: request.kind ?? 'standard',
     });
+    if (author) await auditKeyChange(tx, inserted, author);
+    return inserted;
   });
   return { key, record };
+}
+
+/** Revokes a key (idempotent); null when there is no such key. */
+export async function revokeApiKey(db: Db, id: string, author: KeyChangeAuthor | null = null): Promise<ApiKey | null> {
+  return db.tx(async (tx) => {
+    const key = await revokeKey(tx, id);
+    if (key && author) await auditKeyChange(tx, key, author);
+    return key;
+  });
+}
+
+function auditKeyChange(tx: Queryable, key: ApiKey, author: KeyChangeAuthor): Promise<void> {
+  return insertAuditRecords(tx, [
+    { orgId: key.orgId, actor: author.actor, action: author.action, target: key.id, requestId: null, at: new Date() },
+  ]);
 }
 
 /** Scopes a principal holds: `admin` implies every other scope. */

@@ -17,3 +17,6 @@ export const isBranchName = (value: unknown) =>
   typeof value === 'string' && new RegExp(BRANCH_PATTERN, 'u').test(value);
 export const isRepositoryUrl = (value: unknown) =>
   typeof value === 'string' && new RegExp(REPOSITORY_URL_PATTERN).test(value);
+
+/** A repository's path on its host (`owner/name`, GitLab `group/sub/project`): no empty, `.` or `..` segment. */
+export const REPOSITORY_PATH_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$';

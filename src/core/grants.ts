@@ -2,6 +2,7 @@
 // only, until it expires or is revoked. Only a caller holding the scope may grant it.
 import { randomBytes } from 'node:crypto';
 import { insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
+import { recordAudit } from './audit.ts';
 import { GRANT_PREFIX, hashApiKey } from './auth.ts';
 import type { Core } from './context.ts';
 import { forbidden, notFound } from './errors.ts';
@@ -21,16 +22,20 @@ export async function createGrant(
   }
   await getItemOrThrow(core.db, principal.orgId, sessionId, 'session');
   const token = GRANT_PREFIX + randomBytes(32).toString('base64url');
-  const grant = await insertGrant(core.db, {
-    id: newId('grant'),
-    orgId: principal.orgId,
-    itemId: sessionId,
-    scope: request.scope,
-    reason: request.reason,
-    resource: request.resource,
-    tokenHash: hashApiKey(token),
-    createdBy: principal.actor,
-    ttlSeconds: request.ttlSeconds,
+  const grant = await core.db.tx(async (tx) => {
+    const created = await insertGrant(tx, {
+      id: newId('grant'),
+      orgId: principal.orgId,
+      itemId: sessionId,
+      scope: request.scope,
+      reason: request.reason,
+      resource: request.resource,
+      tokenHash: hashApiKey(token),
+      createdBy: principal.actor,
+      ttlSeconds: request.ttlSeconds,
+    });
+    await recordAudit(tx, `${sessionId}/${created.id}`);
+    return created;
   });
   return { grant, token };
 }
@@ -52,7 +57,10 @@ export async function revokeSessionGrant(
     throw forbidden('a grant token can revoke only itself; revoke other grants with an API key or the console');
   }
   await getItemOrThrow(core.db, orgId, sessionId, 'session');
-  const grant = await revokeGrant(core.db, sessionId, grantId);
-  if (!grant) throw notFound('grant', grantId);
-  return grant;
+  return core.db.tx(async (tx) => {
+    const grant = await revokeGrant(tx, sessionId, grantId);
+    if (!grant) throw notFound('grant', grantId);
+    await recordAudit(tx, `${sessionId}/${grant.id}`);
+    return grant;
+  });
 }

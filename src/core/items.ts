@@ -18,6 +18,7 @@ import {
   releaseLeases,
   updateItem,
 } from '../store/sql/items.ts';
+import { auditRowFor, recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
@@ -85,7 +86,8 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
 
 async function claimOnce(db: Db, options: ClaimRequest): Promise<Item[]> {
   try {
-    return await claimItems(db, options);
+    // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
+    return await claimItems(db, options, auditRowFor(null));
   } catch (error) {
     if (error instanceof RunnerNotRegistered) throw notFound('runner', options.runnerId);
     if (error instanceof RunnerReplaced) throw runnerReplaced(options.runnerId);
@@ -205,7 +207,9 @@ export async function writeItem<T>(
   writerKind(writer);
   return core.db.tx(async (tx) => {
     const { item, context } = await lockForWrite(tx, orgId, itemId, writer, action, rules);
-    return apply(tx, item, context);
+    const result = await apply(tx, item, context);
+    await recordAudit(tx);
+    return result;
   });
 }
 
@@ -329,6 +333,7 @@ export async function finishItem(
     });
     await closeAttempt(tx, itemId, current.attempt, to);
     await onItemFinished(core, tx, item);
+    await recordAudit(tx);
     return { item, replayed: false };
   });
 }
@@ -352,6 +357,7 @@ export async function requestCancel(
     if (isTerminal(item.state)) {
       throw conflict('task_finished', `cannot cancel: the ${what} is already ${item.state}`, { state: item.state });
     }
+    await recordAudit(tx);
     if (isLeased(item.state)) {
       return transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
     }

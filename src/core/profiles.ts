@@ -12,6 +12,7 @@ import {
   profileHasSessions,
   replaceProfile,
 } from '../store/sql/profiles.ts';
+import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
@@ -21,9 +22,12 @@ const nameTaken = (name: string) =>
   conflict('name_taken', `a profile named ${JSON.stringify(name)} already exists in this org; pick another name`);
 
 export async function createProfile(core: Core, orgId: string, fields: ProfileFields): Promise<Profile> {
-  const profile = await insertProfile(core.db, orgId, newId('prof'), fields);
-  if (!profile) throw nameTaken(fields.name);
-  return profile;
+  return core.db.tx(async (tx) => {
+    const profile = await insertProfile(tx, orgId, newId('prof'), fields);
+    if (!profile) throw nameTaken(fields.name);
+    await recordAudit(tx, profile.id);
+    return profile;
+  });
 }
 
 export async function findProfile(q: Queryable, orgId: string, id: string): Promise<Profile> {
@@ -39,9 +43,12 @@ function refuseBuiltin(profile: Profile, action: string) {
 export async function updateProfile(core: Core, orgId: string, id: string, fields: ProfileFields): Promise<Profile> {
   refuseBuiltin(await findProfile(core.db, orgId, id), 'changed');
   try {
-    const profile = await replaceProfile(core.db, orgId, id, fields);
-    if (!profile) throw notFound('profile', id);
-    return profile;
+    return await core.db.tx(async (tx) => {
+      const profile = await replaceProfile(tx, orgId, id, fields);
+      if (!profile) throw notFound('profile', id);
+      await recordAudit(tx, profile.id);
+      return profile;
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(fields.name);
     throw error;
@@ -58,6 +65,7 @@ export async function removeProfile(
     const profile = await getProfile(tx, orgId, id, true);
     if (!profile) throw notFound('profile', id);
     refuseBuiltin(profile, 'deleted');
+    await recordAudit(tx, id);
     if (await profileHasSessions(tx, orgId, id)) {
       return { profile: await archiveProfile(tx, orgId, id), outcome: 'archived' };
     }
@@ -76,14 +84,17 @@ export async function publishHarness(
   revision: { version: string; imageRef: string },
 ): Promise<HarnessRevision> {
   await findProfile(core.db, orgId, profileId);
-  const created = await insertHarness(core.db, orgId, { id: newId('hrn'), profileId, ...revision });
-  if (!created) {
-    throw conflict(
-      'version_exists',
-      `version ${JSON.stringify(revision.version)} is already published for this profile`,
-    );
-  }
-  return created;
+  return core.db.tx(async (tx) => {
+    const created = await insertHarness(tx, orgId, { id: newId('hrn'), profileId, ...revision });
+    if (!created) {
+      throw conflict(
+        'version_exists',
+        `version ${JSON.stringify(revision.version)} is already published for this profile`,
+      );
+    }
+    await recordAudit(tx, profileId);
+    return created;
+  });
 }
 
 export async function listProfileHarnesses(

@@ -4,9 +4,11 @@
 
 import type { Queryable } from '../store/db.ts';
 import { getReview, insertReview, listReviews } from '../store/sql/reviews.ts';
+import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
+import { checkRepositoryBound } from './integrations.ts';
 import { finishItem, insertPendingItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
 import type { Item, NewEvent, PullRequestRef, ReviewRecord, WriterIdentity } from './types.ts';
@@ -80,11 +82,19 @@ export async function insertReviewWithin(core: Core, tx: Queryable, review: NewR
     itemId: item.id,
     pullRequest: review.pullRequest ?? null,
   });
+  await recordAudit(tx, reviewId);
   return (await getReview(tx, review.orgId, reviewId))!;
 }
 
+/**
+ * Creates a review from the API. A pull request to post to must be one of the org's bound repositories (reviews
+ * from the GitHub webhook are bound by its secret to RUNPLANE_GITHUB_WEBHOOK_ORG instead).
+ */
 export async function createReview(core: Core, review: NewReview): Promise<ReviewRecord> {
-  const record = await core.db.tx((tx) => insertReviewWithin(core, tx, review));
+  const record = await core.db.tx(async (tx) => {
+    if (review.pullRequest) await checkRepositoryBound(tx, review.orgId, review.pullRequest);
+    return insertReviewWithin(core, tx, review);
+  });
   core.wakeups.notify(review.orgId);
   return record;
 }

@@ -13,6 +13,7 @@ import {
   recordHeartbeat,
   upsertRunner,
 } from '../store/sql/runners.ts';
+import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
 import { notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
@@ -31,6 +32,7 @@ export async function registerRunner(
       { orgId: registration.orgId, runnerId: registration.id },
       'runner_restarted',
     );
+    await recordAudit(tx, runner.id);
     return { runner, releasedTaskIds: released.map((item) => item.id) };
   });
   // A new or re-registered runner may open slots for waiting work, and released tasks are claimable again.
@@ -126,6 +128,7 @@ export async function deregisterRunner(
     const runner = await markRunnerOffline(tx, orgId, runnerId, instance);
     if (!runner) throw await missingRunner(tx, orgId, runnerId);
     const released = await releaseLeases(tx, { orgId, runnerId }, 'runner_released');
+    await recordAudit(tx, runner.id);
     return { runner, releasedTaskIds: released.map((item) => item.id) };
   });
   if (outcome.releasedTaskIds.length > 0) core.wakeups.notify(orgId);

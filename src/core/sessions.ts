@@ -13,6 +13,7 @@ import {
   updateItem,
 } from '../store/sql/items.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
+import { recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -85,6 +86,7 @@ export async function dispatchSession(
         idempotencyKey,
         idempotencyHash: hash,
       });
+      await recordAudit(tx, item.id);
       return { item, replayed: false };
     });
   let outcome: { item: Item; replayed: boolean };

@@ -20,6 +20,7 @@ import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
 import { artifactRoutes } from './v1/artifacts.ts';
 import { eventRoutes } from './v1/events.ts';
+import { integrationRoutes } from './v1/integrations.ts';
 import { permissionRoutes } from './v1/permissions.ts';
 import { profileRoutes } from './v1/profiles.ts';
 import { sessionRoutes } from './v1/sessions.ts';
@@ -148,6 +149,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(eventRoutes, { core });
   await app.register(artifactRoutes, { core });
   await app.register(permissionRoutes, { core });
+  await app.register(integrationRoutes, { core });
   await app.register(consoleRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,37 +1,57 @@
-// Audit of every mutation on both facades, as a hook: a successful request that changed something (any method but
-// GET/HEAD, plus routes that mutate through GET such as claims) is recorded with its actor, action, target and
-// request id. Handlers only name the target when it is not the route's `:id` (e.g. the id they just created).
+// Audit of every mutation on both facades. A request that can change something (any method but GET/HEAD, plus
+// routes that mutate through GET such as claims) runs its handler inside an audit scope naming its actor, action
+// (`METHOD /route`), default target (the route's `:id`) and request id; the core writes the row in the transaction
+// of the change (core/audit.ts). A successful mutating request that reached no mutation (a replay) is recorded
+// after the response instead.
 import type { FastifyInstance } from 'fastify';
-import type { AuditWriter } from '../core/audit.ts';
+import { type AuditScope, type AuditWriter, openAuditScope, withAuditScope } from '../core/audit.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A GET that can change state (a claim): recorded when the handler names a target (it claimed something). */
+    /** A GET that can change state (a claim): recorded only when it changed something. */
     auditReads?: boolean;
     /** false: a high-volume runner write (heartbeat, log batch) that is not recorded row by row. */
     audit?: boolean;
   }
   interface FastifyRequest {
-    auditTarget: string | null;
+    auditScope: AuditScope | null;
   }
 }
 
 export function registerAudit(app: FastifyInstance, audit: AuditWriter): void {
-  app.decorateRequest('auditTarget', null);
-  app.addHook('onResponse', async (request, reply) => {
+  app.decorateRequest('auditScope', null);
+  // preHandler: after authentication; the handler runs inside the scope (callback style, so the async context
+  // reaches the handler).
+  app.addHook('preHandler', (request, _reply, done) => {
     const principal = request.principal;
-    // Console BFF requests are recorded by the API call they forward to.
-    if (!principal || reply.statusCode >= 400 || request.routeOptions.url?.startsWith('/console/')) return;
-    if (request.routeOptions.config.audit === false) return;
+    const config = request.routeOptions.config;
     const read = ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-    if (read && !(request.routeOptions.config.auditReads && request.auditTarget)) return;
+    // Console BFF requests are recorded by the API call they forward to.
+    if (
+      !principal ||
+      config.audit === false ||
+      (read && !config.auditReads) ||
+      request.routeOptions.url?.startsWith('/console/')
+    ) {
+      done();
+      return;
+    }
     const params = request.params as Record<string, string> | undefined;
-    audit.record({
+    const scope = openAuditScope({
       orgId: principal.orgId,
       actor: principal.actor,
       action: `${request.method} ${request.routeOptions.url}`,
-      target: request.auditTarget ?? params?.['id'] ?? null,
+      target: params?.['id'] ?? null,
       requestId: request.id,
     });
+    request.auditScope = scope;
+    withAuditScope(scope, done);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const scope = request.auditScope;
+    if (!scope || scope.recorded || reply.statusCode >= 400) return;
+    // A GET that claims and found nothing changed nothing.
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
+    audit.record(scope);
   });
 }

@@ -73,6 +73,10 @@ describe('runplane CLI on the embedded store', () => {
 
       const server = await startServeProcess(keyEnv);
       try {
+        // Key changes made with the CLI are in the audit log, by the operating-system user who made them.
+        const audit = (await client(server.url, adminKey).get('/v1/audit')).body.items;
+        expect(audit.filter((r: { action: string }) => r.action === 'keys create')).toHaveLength(2);
+        expect(audit[0].actor).toBe(`cli:${os.userInfo().username}`);
         const runner = client(server.url, runnerKey);
         await runner.post('/api/runners/register', undefined, { 'x-runner-id': 'r1' });
         await client(server.url, adminKey).post('/api/reviews', reviewBody());

@@ -1,5 +1,6 @@
 // SIGTERM ends the server within its grace whatever its clients hold: a keep-alive connection, a parked long poll and
-// an open event stream. The graceful path exits 0; only the grace timer would exit 1.
+// an open event stream. The graceful path exits 0; only the grace timer would exit 1. A kill -9 loses nothing that
+// was answered: the audit row of a cancel is committed with the cancel.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -52,6 +53,38 @@ describe('runplane serve and SIGTERM', () => {
     } finally {
       agent.destroy();
       await server.kill9();
+    }
+  }, 120_000);
+
+  it('a kill -9 right after a cancel was answered leaves the cancel and its audit row', async () => {
+    const crashDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-crash-'));
+    const env = { RUNPLANE_DATA_DIR: crashDir };
+    try {
+      const created = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], env);
+      const key = created.stdout.trim().split('\n').at(-1)!;
+      let server = await startServeProcess(env);
+      const api = client(server.url, key);
+      const profile = (await api.post('/v1/runners/profiles', { name: 'p' })).body.id;
+      const session = (await api.post('/v1/runners/sessions', { profile_id: profile, task_id: 't', input: {} })).body;
+      const cancelled = await api.post(`/v1/runners/sessions/${session.id}/cancel`, undefined, {
+        'x-request-id': 'cancel-then-crash',
+      });
+      await server.kill9();
+      expect(cancelled.body.state).toBe('cancelled');
+
+      server = await startServeProcess(env);
+      try {
+        const after = client(server.url, key);
+        expect((await after.get(`/v1/runners/sessions/${session.id}`)).body.state).toBe('cancelled');
+        const audit = (await after.get(`/v1/audit?target=${session.id}`)).body.items;
+        expect(audit).toContainEqual(
+          expect.objectContaining({ action: 'POST /v1/runners/sessions/:id/cancel', request_id: 'cancel-then-crash' }),
+        );
+      } finally {
+        await server.kill9();
+      }
+    } finally {
+      fs.rmSync(crashDir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverDue } from '../../src/delivery/worker.ts';
-import { createReview, register, resultBody } from '../support/review-fixtures.ts';
+import { bindRepositories, createReview, register, resultBody } from '../support/review-fixtures.ts';
 import { type Client, testConfig, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -73,6 +73,7 @@ describe.each(STORE_KINDS)('delivery exactly once on the %s store', (kind) => {
   });
 
   async function finishedReview(api: Client, comments: number) {
+    await bindRepositories(await t.client(['admin']), 'gitlab', ['acme/*']);
     await register(api, 'r1');
     const review = await createReview(api, { pullRequest: { provider: 'gitlab', repository: 'acme/app', number: 7 } });
     await api.get('/api/runners/tasks/pending?runnerId=r1');

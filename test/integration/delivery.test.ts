@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverDue } from '../../src/delivery/worker.ts';
-import { claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
+import { bindRepositories, claim, createReview, register, resultBody } from '../support/review-fixtures.ts';
 import { type Client, testConfig, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -69,6 +69,9 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
     gitlab.received.length = 0;
     webhookAnswers = [];
     api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
+    const admin = await t.client(['admin']);
+    await bindRepositories(admin, 'github', ['acme/app']);
+    await bindRepositories(admin, 'gitlab', ['acme/app']);
   });
 
   async function finishedReview(overrides: Record<string, unknown> = {}) {

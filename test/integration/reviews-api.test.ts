@@ -1,6 +1,6 @@
 // /api/reviews over real HTTP on each store: creation, reading, listing, and the outbox written with a result.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { claim, createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
+import { bindRepositories, claim, createReview, register, resultBody, reviewBody } from '../support/review-fixtures.ts';
 import { type Client, testConfig, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -20,6 +20,62 @@ describe.each(STORE_KINDS)('/api/reviews on the %s store', (kind) => {
 
   beforeEach(async () => {
     api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
+    await bindRepositories(await t.client(['admin']), 'github', ['acme/*']);
+  });
+
+  describe('the repositories an org may post to', () => {
+    const pr = (repository: string, provider = 'github') => ({ pullRequest: { provider, repository, number: 1 } });
+
+    it('a review naming a repository outside the org’s binding is refused with 400 and creates nothing', async () => {
+      for (const [overrides, why] of [
+        [pr('evil/app'), 'another owner'],
+        [pr('acme/app', 'gitlab'), 'bound for github only'],
+        [pr('acme'), 'not a path'],
+        [pr('../../admin?x='), 'not a path'],
+        [pr('acme/../other/app'), 'dot segments'],
+      ] as const) {
+        const reply = await api.post('/api/reviews', reviewBody(overrides));
+        expect(reply.status, why).toBe(400);
+        expect(reply.body.error.field, why).toBe('pullRequest.repository');
+      }
+      expect((await api.get('/api/reviews')).body.data).toEqual([]);
+      const refused = await api.post('/api/reviews', reviewBody(pr('evil/app')));
+      expect(refused.body.error.message).toContain('PUT /v1/integrations/github');
+    });
+
+    it('matches exact paths and prefixes case-insensitively; another org’s binding does not count', async () => {
+      const admin = await t.client(['admin']);
+      await bindRepositories(admin, 'gitlab', ['Group/Sub/*', 'other/exact']);
+      expect((await admin.get('/v1/integrations')).body).toEqual({
+        github: { repositories: ['acme/*'] },
+        gitlab: { repositories: ['Group/Sub/*', 'other/exact'] },
+      });
+      for (const repository of ['group/sub/app', 'GROUP/SUB/deeper/app', 'other/EXACT', 'ACME/App']) {
+        const provider = repository.toLowerCase().startsWith('acme') ? 'github' : 'gitlab';
+        expect((await api.post('/api/reviews', reviewBody(pr(repository, provider)))).status, repository).toBe(201);
+      }
+      for (const repository of ['group/subx/app', 'other/exact2', 'group/sub']) {
+        expect((await api.post('/api/reviews', reviewBody(pr(repository, 'gitlab')))).status, repository).toBe(400);
+      }
+      const stranger = await t.client(['runners:dispatch'], { org: 'globex' });
+      expect((await stranger.post('/api/reviews', reviewBody(pr('acme/app')))).status).toBe(400);
+    });
+
+    it('only an admin sets the binding, and every entry must be a path or a prefix', async () => {
+      const reply = await api.call('PUT', '/v1/integrations/github', { repositories: ['acme/*'] });
+      expect(reply.status).toBe(403);
+      const admin = await t.client(['admin']);
+      for (const bad of [['acme'], ['*'], ['acme/**'], ['../x/y'], ['acme/a b']]) {
+        const refused = await admin.call('PUT', '/v1/integrations/github', { repositories: bad });
+        expect(refused.status, bad[0]).toBe(400);
+        expect(refused.body.error.field, bad[0]).toMatch(/^repositories/);
+      }
+      expect((await admin.call('PUT', '/v1/integrations/bitbucket', { repositories: [] })).status).toBe(400);
+      expect((await admin.call('PUT', '/v1/integrations/github', { repositories: [] })).body.github).toEqual({
+        repositories: [],
+      });
+      expect((await api.post('/api/reviews', reviewBody(pr('acme/app')))).status).toBe(400);
+    });
   });
 
   describe('POST /api/reviews', () => {

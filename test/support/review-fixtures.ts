@@ -40,3 +40,9 @@ export async function claim(api: Client, runnerId: string, query = '') {
   if (reply.status !== 200) throw new Error(`claim: ${reply.status} ${JSON.stringify(reply.body)}`);
   return reply.body.data as any[];
 }
+
+/** Lets the org of `admin` (an admin key) post reviews to `repositories` of `provider`. */
+export async function bindRepositories(admin: Client, provider: 'github' | 'gitlab', repositories: string[]) {
+  const reply = await admin.call('PUT', `/v1/integrations/${provider}`, { repositories });
+  if (reply.status !== 200) throw new Error(`bind ${provider}: ${reply.status} ${JSON.stringify(reply.body)}`);
+}

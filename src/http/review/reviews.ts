@@ -35,7 +35,6 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
     },
     async (request, reply) => {
       const review = await createReview(core, { orgId: principalOf(request).orgId, ...request.body });
-      request.auditTarget = review.id;
       return reply.status(201).send({ data: presentReview(review) });
     },
   );

@@ -188,7 +188,6 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
         waitMs,
         signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
-      if (items.length > 0) request.auditTarget = items.map((item) => item.id).join(',');
       return { data: items.map((item) => presentTask(item)) };
     },
   );

@@ -1,7 +1,7 @@
 // Shapes of the /api/runners and /api/reviews facade (camelCase, `{data}` envelope), with the presenters that turn
 // core records into them. One schema validates, serialises and documents each shape.
 import { Type } from 'typebox';
-import { BRANCH_PATTERN, REPOSITORY_URL_PATTERN, SHA_PATTERN } from '../../core/git-refs.ts';
+import { BRANCH_PATTERN, REPOSITORY_PATH_PATTERN, REPOSITORY_URL_PATTERN, SHA_PATTERN } from '../../core/git-refs.ts';
 import type { ReviewInput, ReviewResult } from '../../core/reviews.ts';
 import { ITEM_STATES } from '../../core/states.ts';
 import type { Item, ReviewRecord, Runner } from '../../core/types.ts';
@@ -131,7 +131,12 @@ export function presentTask(item: Item, options: { withResult?: boolean } = {}) 
 
 export const PullRequestSchema = Type.Object({
   provider: Type.Enum(['github', 'gitlab']),
-  repository: Type.String({ minLength: 1, maxLength: 512 }),
+  repository: Type.String({
+    minLength: 3,
+    maxLength: 512,
+    pattern: REPOSITORY_PATH_PATTERN,
+    description: 'owner/name (GitLab: group/sub/project); must be bound to the org (PUT /v1/integrations/{provider})',
+  }),
   number: Type.Integer({ minimum: 1 }),
 });
 

@@ -60,7 +60,6 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (
         }
         throw error;
       });
-      request.auditTarget = `${request.params.id}/${artifact.id}`;
       return reply.status(201).send({ ...presentArtifact(artifact), cancel_requested: cancelRequested });
     },
   );

@@ -50,7 +50,6 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
         ttlSeconds: body.ttl_seconds,
         resource: body.resource ?? null,
       });
-      request.auditTarget = `${request.params.id}/${grant.id}`;
       return reply.status(201).send({
         id: grant.id,
         scope: grant.scope,
@@ -89,7 +88,6 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
     },
     async (request) => {
       const grant = await revokeSessionGrant(core, principalOf(request), request.params.id, request.params.grant_id);
-      request.auditTarget = `${request.params.id}/${grant.id}`;
       return presentGrant(grant);
     },
   );

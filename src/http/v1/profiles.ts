@@ -59,7 +59,6 @@ export const profileRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     },
     async (request, reply) => {
       const profile = await createProfile(core, principalOf(request).orgId, fields(request.body));
-      request.auditTarget = profile.id;
       return reply.status(201).send(presentProfile(profile));
     },
   );

@@ -99,7 +99,6 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         },
         request.headers['idempotency-key'] ?? null,
       );
-      request.auditTarget = item.id;
       return reply.status(replayed ? 200 : 201).send(await presentOne(item));
     },
   );
@@ -171,8 +170,6 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
         waitMs,
         signal: waitMs > 0 ? longPollSignal(reply, app.shutdownSignal) : undefined,
       });
-      // A claim is a mutation even though nothing is created: audit it under the sessions it took.
-      if (items.length > 0) request.auditTarget = items.map((item) => item.id).join(',');
       return { items: await present(items) };
     },
   );

@@ -3,6 +3,7 @@
 import { type ItemState, LEASED_STATES } from '../../core/states.ts';
 import type { Item } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
+import type { NewAuditRecord } from './audit.ts';
 
 interface ItemRow {
   id: string;
@@ -205,10 +206,22 @@ export class RunnerReplaced extends Error {}
  * Claims up to `limit` pending items for a runner, never beyond its free slots or outside its tags, oldest first
  * (see runplane_claim_items in the migrations: one call, one round trip).
  */
-export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Item[]> {
+export async function claimItems(
+  q: Queryable,
+  claim: ClaimRequest,
+  audit: NewAuditRecord | null = null,
+): Promise<Item[]> {
   try {
+    // The audit rows are written by the same statement (a data-modifying CTE), so a claim never commits without them.
     const rows = await q.query<ItemRow>(
-      'select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7, $8)',
+      audit
+        ? `with claimed as (select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7, $8)),
+             audited as (
+               insert into audit_log (org_id, actor, action, target, request_id, at)
+               select org_id, $9, $10, id, $11, now() from claimed
+             )
+           select * from claimed`
+        : 'select * from runplane_claim_items($1, $2, $3::text[], $4, $5::text[], $6, $7, $8)',
       [
         claim.orgId,
         claim.runnerId,
@@ -218,6 +231,7 @@ export async function claimItems(q: Queryable, claim: ClaimRequest): Promise<Ite
         claim.itemId ?? null,
         claim.requireRegistered ?? true,
         claim.instance ?? null,
+        ...(audit ? [audit.actor, audit.action, audit.requestId] : []),
       ],
     );
     return rows.map(toItem);
