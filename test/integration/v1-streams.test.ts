@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type Client, client, newKey, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
+import { until } from '../support/wait.ts';
 
 interface SseEvent {
   id: number;
@@ -105,6 +106,30 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     ]);
     const { events } = await reading;
     expect(events.map((event) => event.data.message)).toEqual(['created → pending', 'live-1', 'live-2']);
+  });
+
+  it('SSE: streams open on one session share one watcher; every stream gets every event', async () => {
+    const session = await dispatch();
+    const url = `${t.server.url}/v1/runners/sessions/${session.id}/events/stream`;
+    const watch = t.server.core.itemWatch;
+    const streams = Array.from({ length: 12 }, () => readStream(url, key, { stopAfter: 4 }));
+    await until(async () => watch.size, (size) => size === 1, 10_000);
+    const readsBefore = watch.reads;
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const reads = watch.reads - readsBefore;
+    // One read per interval (250 ms) for the item, not one per stream (12 streams would make ≥ 48).
+    expect(reads).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 250) + 1);
+    expect(watch.size).toBe(1);
+    await api.post(`/v1/runners/sessions/${session.id}/events`, [
+      { type: 'step', level: 'info', message: 'a' },
+      { type: 'step', level: 'info', message: 'b' },
+      { type: 'tool_call', level: 'info', message: 'c' },
+    ]);
+    for (const { events } of await Promise.all(streams)) {
+      expect(events.map((event) => event.data.message)).toEqual(['created → pending', 'a', 'b', 'c']);
+    }
+    await until(async () => watch.size, (size) => size === 0, 10_000);
   });
 
   it('artifacts: upload with a content type, list, and download the same bytes', async () => {

@@ -9,14 +9,12 @@ import { principalOf } from '../auth.ts';
 import { WriterHeaders, writerOf } from '../writer.ts';
 import { EventSchema, errorResponses, IdParams, NewEventSchema, presentEvent } from './schemas.ts';
 
-/** How often an open stream looks for new events (they may come from any server instance). */
-const STREAM_POLL_MS = 250;
 const STREAM_BATCH = 500;
-/** A comment line now and then keeps proxies from closing a quiet stream. */
-/** Open event streams per principal on this instance: each polls the store, so a tab storm cannot drain the pool. */
+/** Open event streams per principal on this instance: each holds a socket and reads the store when its item moves. */
 const MAX_STREAMS_PER_PRINCIPAL = 20;
 /** A stream whose client has not read for this long is closed. */
 const STALLED_CLIENT_MS = 30_000;
+/** A comment line now and then keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app, { core }) => {
@@ -115,10 +113,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         }
         let after = request.headers['last-event-id'] ?? request.query.after ?? 0;
         const stream = reply.raw;
-        let open = true;
-        stream.on('close', () => {
-          open = false;
-        });
+        // Ends the wait for new events when the client goes or the server shuts down.
+        const closed = new AbortController();
+        const onShutdown = () => closed.abort();
+        app.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+        stream.on('close', () => closed.abort());
         reply.hijack();
         stream.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -128,11 +127,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         });
         // The client learns at once that the stream is open, not with the first event or keep-alive.
         stream.flushHeaders();
-        let lastWrite = Date.now();
         // A client that stops reading makes write() return false: wait for it to drain (reading nothing more from the
         // store meanwhile), and drop it when it stays blocked.
         const send = async (text: string) => {
-          lastWrite = Date.now();
           if (stream.write(text)) return;
           const drained = await Promise.race([
             new Promise<boolean>((resolve) => stream.once('drain', () => resolve(true))),
@@ -142,23 +139,33 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         };
         openStreams.set(holder, (openStreams.get(holder) ?? 0) + 1);
         try {
-          while (open && !app.shutdownSignal.aborted) {
-            const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
-            for (const event of events) {
-              if (!open) break;
-              await send(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
-              after = event.seq;
+          let unread = true;
+          while (!closed.signal.aborted) {
+            if (unread) {
+              const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
+              for (const event of events) {
+                if (closed.signal.aborted) break;
+                await send(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+                after = event.seq;
+              }
+              if (events.length === STREAM_BATCH) continue;
             }
-            if (events.length === STREAM_BATCH) continue;
+            // One watcher per item, shared by every stream open on it, says when there is more to read.
+            const head = await core.itemWatch.wait(orgId, id, after, KEEPALIVE_MS, closed.signal);
+            if (closed.signal.aborted) break;
+            if (!head) {
+              await send(': keepalive\n\n');
+              unread = false;
+              continue;
+            }
             // The terminal state change is the last event written for a finished session: once it has been sent, end.
-            const session = await getSession(core, orgId, id);
-            if (isTerminal(session.state) && after >= session.lastEventSeq) break;
-            if (Date.now() - lastWrite > KEEPALIVE_MS) await send(': keepalive\n\n');
-            await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+            if (isTerminal(head.state) && after >= head.lastEventSeq) break;
+            unread = true;
           }
         } catch (error) {
           request.log.warn({ err: error }, 'event stream ended by an error');
         } finally {
+          app.shutdownSignal.removeEventListener('abort', onShutdown);
           stream.end();
           const left = (openStreams.get(holder) ?? 1) - 1;
           if (left > 0) openStreams.set(holder, left);

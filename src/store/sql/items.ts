@@ -243,6 +243,20 @@ export async function claimItems(
   }
 }
 
+/** What a live event stream needs to know to read on or end: the item's newest event and its state. */
+export interface ItemHead {
+  lastEventSeq: number;
+  state: ItemState;
+}
+
+export async function getItemHead(q: Queryable, orgId: string, id: string): Promise<ItemHead | null> {
+  const rows = await q.query<{ last_event_seq: number; state: ItemState }>(
+    'select last_event_seq, state from items where org_id = $1 and id = $2',
+    [orgId, id],
+  );
+  return rows[0] ? { lastEventSeq: rows[0].last_event_seq, state: rows[0].state } : null;
+}
+
 export interface ItemChange {
   /** undefined keeps the phase; null clears it. */
   phase?: string | null;
