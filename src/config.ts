@@ -24,6 +24,11 @@ export interface Config {
   /** How often the lease reaper looks for expired leases; below 1 s so expiry is seen within a second. */
   reaperIntervalMs: number;
   /**
+   * A parked long poll re-checks after this long (plus up to as much again, jittered) even without a wake-up; wake-ups
+   * come from notifications, so this only covers a lost one.
+   */
+  claimRepollMs: number;
+  /**
    * How long a verified API key is trusted without asking the store again. Saves a query per request; a revoked key
    * keeps working on an instance for at most this long. 0 checks every request.
    */
@@ -151,6 +156,9 @@ export function loadConfig(env: Env = process.env): Config {
       (n) => Number.isInteger(n) && n >= 10 && n <= 1000,
       'an integer 10-1000',
     ),
+    claimRepollMs:
+      number(env, 'RUNPLANE_CLAIM_REPOLL_SECONDS', 5, (n) => n >= 0.1 && n <= 300, 'a number of seconds (0.1-300)') *
+      1000,
     authCacheMs:
       number(env, 'RUNPLANE_AUTH_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds (0-300)') * 1000,
     artifactMaxBytes: number(

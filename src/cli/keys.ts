@@ -3,6 +3,7 @@
 import os from 'node:os';
 import type { Config } from '../config.ts';
 import { createApiKey, type KeyChangeAuthor, parseScopes, revokeApiKey as revokeKeyInStore } from '../core/auth.ts';
+import { Signals } from '../core/notifications.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
@@ -63,7 +64,14 @@ export async function listApiKeys(config: Config, options: { org?: string }): Pr
 }
 
 export async function revokeApiKey(config: Config, id: string): Promise<void> {
-  const key = await withStore(config, (db) => revokeKeyInStore(db, id, cliAuthor('keys revoke')));
+  const key = await withStore(config, async (db) => {
+    const revoked = await revokeKeyInStore(db, id, cliAuthor('keys revoke'));
+    // Running instances cache keys for a few seconds: tell them to forget at once.
+    const signals = new Signals(db);
+    signals.publish({ kind: 'credentials' });
+    await signals.close();
+    return revoked;
+  });
   if (!key) throw new Error(`no key with id ${id}; see \`runplane keys list\``);
   console.log(`revoked key ${key.id} (${key.orgSlug}/${key.name}); requests with it now get 401`);
 }

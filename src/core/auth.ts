@@ -102,6 +102,10 @@ class KeyCache {
     return null;
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   set(hash: string, principal: Principal): void {
     if (this.ttlMs <= 0) return;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
@@ -129,6 +133,11 @@ export class Authenticator {
       this.jwtKey = null;
       this.algorithms = [];
     }
+  }
+
+  /** A credential was revoked somewhere: forget every cached key (the next request of each looks it up again). */
+  forgetCachedKeys(): void {
+    this.keyCache.clear();
   }
 
   async authenticate(credential: string): Promise<Principal> {

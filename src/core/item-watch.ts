@@ -35,7 +35,13 @@ export class ItemWatch {
    * Resolves with the item's head once it has an event after `after` or is finished; with null when `timeoutMs`
    * passes or `signal` aborts first. Rejects when the store cannot be read.
    */
-  wait(orgId: string, itemId: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<ItemHead | null> {
+  wait(
+    orgId: string,
+    itemId: string,
+    after: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ItemHead | null> {
     const key = `${orgId}\u0000${itemId}`;
     let entry = this.watched.get(key);
     if (!entry) {

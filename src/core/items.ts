@@ -18,6 +18,7 @@ import {
   releaseLeases,
   updateItem,
 } from '../store/sql/items.ts';
+import { getRunnerTags } from '../store/sql/runners.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
@@ -28,9 +29,7 @@ import { onItemFinished } from './review-delivery.ts';
 import { isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
-
-/** Long-pollers re-check at least this often, which covers work made claimable by another server instance. */
-const CLAIM_REPOLL_MS = 1000;
+import { announceWork } from './work-announce.ts';
 
 export interface DispatchSpec {
   orgId: string;
@@ -65,8 +64,8 @@ function newItem(core: Core, spec: DispatchSpec): NewItem {
 }
 
 /**
- * Inserts a pending item within the caller's transaction. The caller must call `core.wakeups.notify(orgId)` after
- * commit (waking claimers before the commit would let them miss the row).
+ * Inserts a pending item within the caller's transaction. The caller must call `announceWork` after commit (waking
+ * claimers before the commit would let them miss the row).
  */
 export function insertPendingItem(core: Core, q: Queryable, spec: DispatchSpec): Promise<Item> {
   return insertItem(q, newItem(core, spec));
@@ -74,7 +73,7 @@ export function insertPendingItem(core: Core, q: Queryable, spec: DispatchSpec):
 
 export async function dispatchItem(core: Core, spec: DispatchSpec): Promise<Item> {
   const item = await insertItem(core.db, newItem(core, spec));
-  core.wakeups.notify(spec.orgId);
+  announceWork(core, [item]);
   return item;
 }
 
@@ -122,9 +121,16 @@ export interface ClaimOptions extends ClaimRequest {
  */
 export async function claimForRunner(core: Core, options: ClaimOptions): Promise<Item[]> {
   const deadline = Date.now() + options.waitMs;
+  // What the waiter can take, so that work it cannot take does not wake it (tags: sent with the claim, or the
+  // runner's registered ones).
+  const spec = {
+    orgId: options.orgId,
+    profileIds: options.profileIds,
+    tags: options.tags ?? (options.waitMs > 0 ? await getRunnerTags(core.db, options.orgId, options.runnerId) : null),
+  };
   for (;;) {
     if (options.signal?.aborted) return [];
-    const subscription = core.wakeups.subscribe(options.orgId);
+    const subscription = core.wakeups.subscribe(spec);
     let items: Item[];
     try {
       items = await claimOnce(core.db, options);
@@ -142,15 +148,23 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
       subscription.cancel();
       return items;
     }
-    await subscription.wait(Math.min(remaining, CLAIM_REPOLL_MS), options.signal);
+    // Woken by notifications (wakeups.ts, notifications.ts); the slow, jittered re-check only covers a lost one, so a
+    // fleet of idle runners costs the database almost nothing.
+    const repoll = core.config.claimRepollMs * (1 + Math.random());
+    await subscription.wait(Math.min(remaining, repoll), options.signal);
   }
 }
 
 /** Hands back items claimed for a client that is gone (at once, instead of when their leases lapse). */
 async function releaseClaim(core: Core, claim: ClaimRequest, items: Item[]): Promise<void> {
   const itemIds = items.map((item) => item.id);
-  await core.db.tx((tx) => releaseLeases(tx, { orgId: claim.orgId, runnerId: claim.runnerId, itemIds }, 'client_gone'));
-  core.wakeups.notify(claim.orgId);
+  const released = await core.db.tx((tx) =>
+    releaseLeases(tx, { orgId: claim.orgId, runnerId: claim.runnerId, itemIds }, 'client_gone'),
+  );
+  announceWork(
+    core,
+    released.filter((item) => item.state === 'pending'),
+  );
 }
 
 /** What a write's `apply` learns besides the locked item. */

@@ -5,6 +5,7 @@
 import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
+import { announceWork } from './work-announce.ts';
 
 const BATCH = 500;
 
@@ -14,9 +15,10 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
   for (;;) {
     const ended = await expireLeases(core.db, BATCH);
     total += ended.length;
-    for (const orgId of new Set(ended.filter((item) => item.state === 'pending').map((item) => item.orgId))) {
-      core.wakeups.notify(orgId);
-    }
+    announceWork(
+      core,
+      ended.filter((item) => item.state === 'pending'),
+    );
     if (ended.length < BATCH) return total;
   }
 }

@@ -12,6 +12,7 @@ import { checkRepositoryBound } from './integrations.ts';
 import { finishItem, insertPendingItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
 import type { Item, NewEvent, PullRequestRef, ReviewRecord, WriterIdentity } from './types.ts';
+import { announceWork } from './work-announce.ts';
 
 export const REVIEW_PROFILE = 'ai-review';
 export const REVIEW_PHASES = ['preparing', 'cloning', 'reviewing', 'submitting'] as const;
@@ -95,7 +96,7 @@ export async function createReview(core: Core, review: NewReview): Promise<Revie
     if (review.pullRequest) await checkRepositoryBound(tx, review.orgId, review.pullRequest);
     return insertReviewWithin(core, tx, review);
   });
-  core.wakeups.notify(review.orgId);
+  announceWork(core, [record.item]);
   return record;
 }
 

@@ -4,7 +4,7 @@
 // all of the runner's leases. A deregister hands unfinished items back at once.
 
 import type { Queryable } from '../store/db.ts';
-import { extendHeldLeases, releaseLeases } from '../store/sql/items.ts';
+import { type EndedLease, extendHeldLeases, releaseLeases } from '../store/sql/items.ts';
 import {
   getRunner,
   listRunners,
@@ -19,13 +19,14 @@ import { notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { runnerReplaced } from './items.ts';
 import type { Runner, RunnerStatus } from './types.ts';
+import { announceWork } from './work-announce.ts';
 
 /** Registers (or re-registers) a runner id as a new instance; leases of its earlier instances are released. */
 export async function registerRunner(
   core: Core,
   registration: RunnerRegistration,
 ): Promise<{ runner: Runner; releasedTaskIds: string[] }> {
-  const outcome = await core.db.tx(async (tx) => {
+  const { released, ...outcome } = await core.db.tx(async (tx) => {
     const runner = await upsertRunner(tx, { ...registration, instanceId: newUuid() });
     const released = await releaseLeases(
       tx,
@@ -33,10 +34,13 @@ export async function registerRunner(
       'runner_restarted',
     );
     await recordAudit(tx, runner.id);
-    return { runner, releasedTaskIds: released.map((item) => item.id) };
+    return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
-  // A new or re-registered runner may open slots for waiting work, and released tasks are claimable again.
-  core.wakeups.notify(registration.orgId);
+  // Released tasks are claimable again.
+  announceWork(
+    core,
+    released.filter((item) => item.state === 'pending'),
+  );
   return outcome;
 }
 
@@ -73,6 +77,7 @@ export async function heartbeat(
   runnerId: string,
   report: HeartbeatReport,
 ): Promise<HeartbeatAnswer> {
+  let requeued: EndedLease[] = [];
   const answer = await core.db.tx(async (tx) => {
     const beat = await recordHeartbeat(tx, orgId, runnerId, report);
     if (!beat) throw await missingRunner(tx, orgId, runnerId);
@@ -100,6 +105,7 @@ export async function heartbeat(
             },
             'runner_abandoned',
           );
+    requeued = released.filter((item) => item.state === 'pending');
     const releasedIds = new Set(released.map((item) => item.id));
     const extended = new Set(held.extended);
     return {
@@ -109,7 +115,7 @@ export async function heartbeat(
       releasedTaskIds: [...releasedIds],
     };
   });
-  if (answer.releasedTaskIds.length > 0) core.wakeups.notify(orgId);
+  announceWork(core, requeued);
   return answer;
 }
 
@@ -124,14 +130,17 @@ export async function deregisterRunner(
   runnerId: string,
   instance: string | null,
 ): Promise<{ runner: Runner; releasedTaskIds: string[] }> {
-  const outcome = await core.db.tx(async (tx) => {
+  const { released, ...outcome } = await core.db.tx(async (tx) => {
     const runner = await markRunnerOffline(tx, orgId, runnerId, instance);
     if (!runner) throw await missingRunner(tx, orgId, runnerId);
     const released = await releaseLeases(tx, { orgId, runnerId }, 'runner_released');
     await recordAudit(tx, runner.id);
-    return { runner, releasedTaskIds: released.map((item) => item.id) };
+    return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
-  if (outcome.releasedTaskIds.length > 0) core.wakeups.notify(orgId);
+  announceWork(
+    core,
+    released.filter((item) => item.state === 'pending'),
+  );
   return outcome;
 }
 

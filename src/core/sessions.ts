@@ -31,6 +31,7 @@ import { findProfile, latestHarness } from './profiles.ts';
 import { isLeased } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Checkpoint, HarnessRevision, Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
+import { announceWork } from './work-announce.ts';
 
 export interface SessionSpec {
   profileId: string;
@@ -97,7 +98,7 @@ export async function dispatchSession(
     if (!idempotencyKey || !isUniqueViolation(error)) throw error;
     outcome = await attempt();
   }
-  if (!outcome.replayed) core.wakeups.notify(orgId);
+  if (!outcome.replayed) announceWork(core, [outcome.item]);
   return outcome;
 }
 
@@ -279,7 +280,7 @@ export async function resumeSession(core: Core, orgId: string, id: string, actor
         current.state === 'paused' || (current.state === 'failed' && current.lastCheckpointSeq > 0),
     },
   );
-  core.wakeups.notify(orgId);
+  announceWork(core, [item]);
   return item;
 }
 

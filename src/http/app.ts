@@ -138,7 +138,21 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
     }),
   });
 
-  registerAuth(app, new Authenticator(core.db, core.config));
+  const authenticator = new Authenticator(core.db, core.config);
+  registerAuth(app, authenticator);
+  // Other instances' news: work to claim wakes one matching long poll here; a revoked credential empties the key
+  // cache; a (re)connected listener may have missed both, so it does both for everything.
+  await core.signals.start({
+    signal: (signal) => {
+      if (signal.kind === 'credentials') return authenticator.forgetCachedKeys();
+      for (let i = 0; i < signal.count && core.wakeups.notifyWork(signal.work); i++);
+    },
+    resync: () => {
+      authenticator.forgetCachedKeys();
+      core.wakeups.wakeAll();
+    },
+  });
+  app.addHook('onClose', async () => core.signals.close());
   registerAudit(app, core.audit);
   await app.register(healthRoutes, { core });
   await app.register(runnerRoutes, { core });

@@ -8,6 +8,7 @@ import { isBranchName, isRepositoryUrl, isSha } from '../core/git-refs.ts';
 import { newId } from '../core/ids.ts';
 import { type ChangedFile, insertReviewWithin } from '../core/reviews.ts';
 import type { ReviewRecord } from '../core/types.ts';
+import { announceWork } from '../core/work-announce.ts';
 import { githubRepoPath } from '../delivery/destinations.ts';
 import { ensureOrg } from '../store/sql/keys.ts';
 import { getReview } from '../store/sql/reviews.ts';
@@ -145,6 +146,6 @@ export async function receiveGitHubWebhook(
     await linkWebhookDelivery(tx, deliveryId, review.id);
     return { kind: 'created', review };
   });
-  if (outcome.kind === 'created') core.wakeups.notify(orgRecord.id);
+  if (outcome.kind === 'created') announceWork(core, [outcome.review.item]);
   return outcome;
 }

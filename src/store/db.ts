@@ -7,8 +7,24 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** Receives notifications of the channels it listens on; see Db.listen. */
+export interface NotificationHandlers {
+  notification(channel: string, payload: string): void;
+  /** After every (re)connect: notifications sent while disconnected are lost, so treat this as "wake everything". */
+  connected(): void;
+}
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * LISTENs on `channels` with a connection of its own (never one of the pool's), reconnecting with backoff when it
+   * drops. Publish with `select pg_notify(channel, payload)` through any connection.
+   */
+  listen(channels: readonly string[], handlers: NotificationHandlers): Promise<Listener>;
   /** Runs `fn` in one transaction (READ COMMITTED); commits on return, rolls back on throw. */
   tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -48,6 +48,19 @@ export async function openEmbedded(
     async exec(sql) {
       await pglite.exec(sql);
     },
+    // One in-process connection: it cannot drop, so `connected` runs once.
+    async listen(channels, handlers) {
+      const stops = await Promise.all(
+        channels.map((channel) => pglite.listen(channel, (payload) => handlers.notification(channel, payload))),
+      );
+      handlers.connected();
+      return {
+        async close() {
+          if (pglite.closed) return;
+          await Promise.all(stops.map((stop) => stop()));
+        },
+      };
+    },
     async close() {
       try {
         if (!pglite.closed) await pglite.close();

@@ -1,6 +1,13 @@
 // PostgreSQL driver: a `pg` pool. Several server instances share one database, so nothing here caches state.
 import pg from 'pg';
-import { classifyStoreError, type Db, isUnavailable, type Queryable } from './db.ts';
+import {
+  classifyStoreError,
+  type Db,
+  isUnavailable,
+  type Listener,
+  type NotificationHandlers,
+  type Queryable,
+} from './db.ts';
 
 const INT8 = 20;
 
@@ -84,8 +91,80 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     async exec(sql) {
       await pool.query(sql).catch(classifyStoreError);
     },
+    listen: (channels, handlers) => listenPostgres(url, channels, handlers),
     async close() {
       await pool.end();
+    },
+  };
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+
+/** One dedicated client that LISTENs; replaced (with backoff) whenever it errors or ends. */
+async function listenPostgres(
+  url: string,
+  channels: readonly string[],
+  handlers: NotificationHandlers,
+): Promise<Listener> {
+  let closed = false;
+  let current: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let delay = RECONNECT_MIN_MS;
+
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    const client = new pg.Client({
+      connectionString: url,
+      types,
+      connectionTimeoutMillis: 5000,
+      application_name: 'runplane-listener',
+    });
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+      if (current === client) current = null;
+      scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    client.on('notification', (message) => handlers.notification(message.channel, message.payload ?? ''));
+    try {
+      await client.connect();
+      for (const channel of channels) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch {
+      onLost();
+      return;
+    }
+    if (closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    current = client;
+    delay = RECONNECT_MIN_MS;
+    handlers.connected();
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || retry) return;
+    const wait = delay;
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+    retry = setTimeout(() => {
+      retry = null;
+      void connect();
+    }, wait);
+    retry.unref();
+  };
+
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await current?.end().catch(() => {});
     },
   };
 }

@@ -113,7 +113,11 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     const url = `${t.server.url}/v1/runners/sessions/${session.id}/events/stream`;
     const watch = t.server.core.itemWatch;
     const streams = Array.from({ length: 12 }, () => readStream(url, key, { stopAfter: 4 }));
-    await until(async () => watch.size, (size) => size === 1, 10_000);
+    await until(
+      async () => watch.size,
+      (size) => size === 1,
+      10_000,
+    );
     const readsBefore = watch.reads;
     const started = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -129,7 +133,11 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     for (const { events } of await Promise.all(streams)) {
       expect(events.map((event) => event.data.message)).toEqual(['created → pending', 'a', 'b', 'c']);
     }
-    await until(async () => watch.size, (size) => size === 0, 10_000);
+    await until(
+      async () => watch.size,
+      (size) => size === 0,
+      10_000,
+    );
   });
 
   it('artifacts: upload with a content type, list, and download the same bytes', async () => {

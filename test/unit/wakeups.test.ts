@@ -2,11 +2,47 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/core/canonical-json.ts';
 import { Wakeups } from '../../src/core/wakeups.ts';
 
+const any = (orgId: string) => ({ orgId, profileIds: null, tags: null });
+const work = (profileId: string | null, requiredTags: string[] = []) => ({ orgId: 'org', profileId, requiredTags });
+
+/** Whether the subscription's wait ends within 50 ms (a wake-up) or not. */
+async function woken(subscription: { wait(ms: number): Promise<void> }): Promise<boolean> {
+  return Promise.race([
+    subscription.wait(60_000).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50)),
+  ]);
+}
+
 describe('Wakeups', () => {
+  it('work wakes one waiter that can take it, the longest waiting first, not the herd', async () => {
+    const wakeups = new Wakeups();
+    const first = wakeups.subscribe(any('org'));
+    const second = wakeups.subscribe(any('org'));
+    expect(wakeups.notifyWork(work('p1'))).toBe(true);
+    expect(await woken(first)).toBe(true);
+    expect(await woken(second)).toBe(false);
+    expect(wakeups.size).toBe(1);
+  });
+
+  it('work needing a profile or tags a waiter lacks passes it by', async () => {
+    const wakeups = new Wakeups();
+    const gpuless = wakeups.subscribe({ orgId: 'org', profileIds: null, tags: ['linux'] });
+    const otherProfile = wakeups.subscribe({ orgId: 'org', profileIds: ['p2'], tags: ['gpu', 'linux'] });
+    const able = wakeups.subscribe({ orgId: 'org', profileIds: ['p1', 'p2'], tags: ['gpu', 'linux'] });
+    expect(wakeups.notifyWork(work('p1', ['gpu']))).toBe(true);
+    expect(await woken(able)).toBe(true);
+    expect(await woken(gpuless)).toBe(false);
+    expect(await woken(otherProfile)).toBe(false);
+    expect(wakeups.notifyWork(work('p3', ['gpu']))).toBe(false);
+    wakeups.wakeAll();
+    expect(await woken(gpuless)).toBe(true);
+    expect(await woken(otherProfile)).toBe(true);
+  });
+
   it('a notification between subscribe and wait is not lost', async () => {
     const wakeups = new Wakeups();
-    const subscription = wakeups.subscribe('org');
-    wakeups.notify('org');
+    const subscription = wakeups.subscribe(any('org'));
+    wakeups.notifyWork(work(null));
     let resolved = false;
     await Promise.race([
       subscription.wait(60_000).then(() => {
@@ -19,7 +55,7 @@ describe('Wakeups', () => {
 
   it('wakes only the notified org, and an abort ends the wait', async () => {
     const wakeups = new Wakeups();
-    const other = wakeups.subscribe('other');
+    const other = wakeups.subscribe(any('other'));
     wakeups.notify('org');
     const abort = new AbortController();
     const waiting = other.wait(60_000, abort.signal).then(() => 'ended');

@@ -342,6 +342,8 @@ export type LeaseEndReason =
 export interface EndedLease {
   id: string;
   orgId: string;
+  profileId: string;
+  requiredTags: string[];
   state: ItemState;
   attempt: number;
 }
@@ -366,7 +368,14 @@ async function endLeases(
   // item fails instead of passing from runner to runner for ever. A restart or a deregister hands it back whole.
   const countsAsAttempt = expired || reason === 'runner_abandoned';
   const why = expired ? 'lease expired' : 'runner gave the task up';
-  const rows = await q.query<{ id: string; org_id: string; state: ItemState; attempt: number }>(
+  const rows = await q.query<{
+    id: string;
+    org_id: string;
+    profile_id: string;
+    required_tags: string[];
+    state: ItemState;
+    attempt: number;
+  }>(
     `with picked as (${pick}), ending as (
        select id, state as prev_state, runner_id as prev_runner,
               case when state = 'cancel_requested' then 'cancelled'
@@ -387,7 +396,8 @@ async function endLeases(
          finished_at = case when e.next_state = 'pending' then null else now() end,
          last_event_seq = i.last_event_seq + 1, updated_at = now()
        from ending e where i.id = e.id
-       returning i.id, i.org_id, i.state, i.attempt, i.last_event_seq, e.prev_state, e.prev_runner
+       returning i.id, i.org_id, i.profile_id, i.required_tags, i.state, i.attempt, i.last_event_seq, e.prev_state,
+         e.prev_runner
      ), closed_attempts as (
        update attempts a set ended_at = now(), outcome = '${reason}'
        from ended where a.item_id = ended.id and a.attempt = ended.attempt
@@ -400,10 +410,17 @@ async function endLeases(
                                  'reason', '${reason}')
        from ended
      )
-     select id, org_id, state, attempt from ended`,
+     select id, org_id, profile_id, required_tags, state, attempt from ended`,
     params,
   );
-  return rows.map((row) => ({ id: row.id, orgId: row.org_id, state: row.state, attempt: row.attempt }));
+  return rows.map((row) => ({
+    id: row.id,
+    orgId: row.org_id,
+    profileId: row.profile_id,
+    requiredTags: row.required_tags,
+    state: row.state,
+    attempt: row.attempt,
+  }));
 }
 
 /**

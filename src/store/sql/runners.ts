@@ -114,3 +114,9 @@ export async function listRunners(q: Queryable, orgId: string): Promise<Runner[]
   );
   return rows.map(toRunner);
 }
+
+/** The tags a runner registered with (null when it is not registered). */
+export async function getRunnerTags(q: Queryable, orgId: string, id: string): Promise<string[] | null> {
+  const rows = await q.query<{ tags: string[] }>('select tags from runners where org_id = $1 and id = $2', [orgId, id]);
+  return rows[0]?.tags ?? null;
+}

@@ -1,0 +1,126 @@
+// Instances hear each other through PostgreSQL notifications (LISTEN/NOTIFY; PGlite has the same, so one path).
+// What one instance does that another must react to at once — work became claimable, a credential was revoked —
+// is published on one channel; each instance reacts locally (wakes one matching long poll, drops its credential
+// cache). Anything lost (a listener reconnecting, an instance dying between its commit and its publish) is covered
+// by the slow re-poll of waiting claims, and every reconnect counts as "wake everything".
+//
+// Publishing happens right after the commit, coalesced into one statement per tick, not inside the transaction:
+// NOTIFY takes a database-wide lock at commit, which serialises every notifying transaction (measured in
+// ../shared/NOTES.md: 3–6× less enqueue throughput). The instance's own waiters are woken directly, so the
+// publishing instance ignores its own notifications.
+import type { Db, Listener } from '../store/db.ts';
+import { newUuid } from './ids.ts';
+
+export const CHANNEL = 'runplane';
+
+/** What work became claimable: enough for a waiter to know whether it could take it. */
+export interface WorkSignal {
+  orgId: string;
+  profileId: string | null;
+  requiredTags: string[];
+}
+
+/** `count` items of the same kind became claimable (coalesced). */
+export type Signal = { kind: 'work'; work: WorkSignal; count: number } | { kind: 'credentials' };
+
+export interface SignalHandlers {
+  signal(signal: Signal): void;
+  /** After every (re)connect of the listener, or when a notification could not be read: re-check everything. */
+  resync(): void;
+}
+
+/** Payloads stay far below NOTIFY's 8000-byte limit: ids and tags are bounded by the schemas. */
+const encode = (instance: string, signal: Signal) =>
+  JSON.stringify(
+    signal.kind === 'work'
+      ? {
+          i: instance,
+          k: 'w',
+          o: signal.work.orgId,
+          p: signal.work.profileId,
+          t: signal.work.requiredTags,
+          n: signal.count,
+        }
+      : { i: instance, k: 'c' },
+  );
+
+function decode(payload: string): { instance: string; signal: Signal } | null {
+  try {
+    const raw = JSON.parse(payload) as { i?: unknown; k?: unknown; o?: unknown; p?: unknown; t?: unknown; n?: unknown };
+    if (typeof raw.i !== 'string') return null;
+    if (raw.k === 'c') return { instance: raw.i, signal: { kind: 'credentials' } };
+    if (raw.k !== 'w' || typeof raw.o !== 'string') return null;
+    const tags = Array.isArray(raw.t) ? raw.t.filter((tag): tag is string => typeof tag === 'string') : [];
+    const profileId = typeof raw.p === 'string' ? raw.p : null;
+    const count = Number.isSafeInteger(raw.n) && (raw.n as number) > 0 ? Math.min(raw.n as number, 10_000) : 1;
+    return {
+      instance: raw.i,
+      signal: { kind: 'work', work: { orgId: raw.o, profileId, requiredTags: tags }, count },
+    };
+  } catch {
+    return null;
+  }
+}
+
+export class Signals {
+  readonly instance = newUuid();
+  private listener: Listener | null = null;
+  /** Pending signals, coalesced: work of one org, profile and tag set adds up its count. */
+  private queue = new Map<string, Signal>();
+  private flushing: Promise<void> | null = null;
+  /** Notifications received from other instances (for metrics and tests). */
+  received = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: { warn(object: object, message: string): void } = { warn() {} },
+  ) {}
+
+  async start(handlers: SignalHandlers): Promise<void> {
+    this.listener = await this.db.listen([CHANNEL], {
+      notification: (_channel, payload) => {
+        const message = decode(payload);
+        if (!message) return handlers.resync();
+        if (message.instance === this.instance) return;
+        this.received++;
+        handlers.signal(message.signal);
+      },
+      connected: () => handlers.resync(),
+    });
+  }
+
+  /**
+   * Tells the other instances (after the change committed). Never throws: a lost signal costs one slow re-poll. The
+   * embedded store is held by one process (its data directory is locked), so there is no one to tell.
+   */
+  publish(signal: Signal): void {
+    if (this.db.kind === 'embedded') return;
+    const key =
+      signal.kind === 'work'
+        ? JSON.stringify([signal.work.orgId, signal.work.profileId, [...signal.work.requiredTags].sort()])
+        : 'credentials';
+    const queued = this.queue.get(key);
+    if (queued?.kind === 'work' && signal.kind === 'work') queued.count += signal.count;
+    else this.queue.set(key, signal.kind === 'work' ? { ...signal } : signal);
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const payloads = [...this.queue.values()].map((signal) => encode(this.instance, signal));
+    this.queue = new Map();
+    try {
+      await this.db.query('select pg_notify($1, payload) from unnest($2::text[]) as payload', [CHANNEL, payloads]);
+    } catch (error) {
+      this.log.warn({ err: error, count: payloads.length }, 'could not publish to other instances');
+    } finally {
+      this.flushing = null;
+      if (this.queue.size > 0) this.flushing = this.flush();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.listener?.close();
+    this.listener = null;
+  }
+}
