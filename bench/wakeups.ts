@@ -1,0 +1,128 @@
+// Dispatch→claim latency with many parked long polls, and what idle pollers cost the database. Printed, never
+// asserted. Starts its own PostgreSQL and two `runplane serve` processes (A, B) on it, parks POLLERS long polls
+// (POST /v1/runners/sessions/claim, wait_seconds 30, re-issued when answered), then dispatches one session at a time
+// through A and times until a poller holds it: (a) pollers on A (same instance), (b) pollers on B (another
+// instance). Then, with the pollers parked and nothing dispatched, counts claim calls per second (idle load).
+// Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 200]
+import { createApiKey } from '../src/core/auth.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openPostgres } from '../src/store/postgres.ts';
+import { findPgBin, startPgCluster } from '../test/support/postgres-cluster.ts';
+import { type ServerProcess, startServeProcess } from '../test/support/processes.ts';
+
+const arg = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const POLLERS = arg('pollers', 500);
+const DISPATCHES = arg('dispatches', 200);
+const IDLE_SECONDS = 10;
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key: string, profileId: string) {
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const claimedAt = new Map<string, number>();
+  let stopping = false;
+  const controller = new AbortController();
+  const poller = async (index: number) => {
+    while (!stopping) {
+      try {
+        const response = await fetch(`${pollersOn.url}/v1/runners/sessions/claim`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ runner_id: `poller-${index}`, wait_seconds: 30 }),
+          signal: controller.signal,
+        });
+        const body = (await response.json()) as { items?: { id: string }[] };
+        for (const item of body.items ?? []) claimedAt.set(item.id, performance.now());
+      } catch {
+        if (stopping) return;
+      }
+    }
+  };
+  const polling = Array.from({ length: POLLERS }, (_v, i) => poller(i));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const latencies: number[] = [];
+  for (let i = 0; i < DISPATCHES; i++) {
+    const started = performance.now();
+    const response = await fetch(`${dispatcher.url}/v1/runners/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ profile_id: profileId, task_id: `t${i}`, input: {} }),
+    });
+    const { id } = (await response.json()) as { id: string };
+    const deadline = started + 30_000;
+    while (!claimedAt.has(id) && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    latencies.push((claimedAt.get(id) ?? Number.POSITIVE_INFINITY) - started);
+  }
+  return {
+    latencies: latencies.sort((x, y) => x - y),
+    stop: async () => {
+      stopping = true;
+      controller.abort();
+      await Promise.allSettled(polling);
+    },
+  };
+}
+
+const bin = findPgBin();
+if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql; install postgresql');
+const cluster = await startPgCluster(bin);
+const servers: ServerProcess[] = [];
+try {
+  const admin = await openPostgres(cluster.url('postgres'), { max: 1 });
+  await admin.query('create database bench');
+  await admin.query(`alter system set track_functions = 'pl'`);
+  await admin.query('select pg_reload_conf()');
+  await admin.close();
+  const url = cluster.url('bench');
+  const db = await openPostgres(url, { max: 2 });
+  await migrate(db);
+  const { key } = await createApiKey(db, { orgSlug: 'bench', scopes: ['admin'] });
+  const env = { DATABASE_URL: url, RUNPLANE_LOG_LEVEL: 'error' };
+  servers.push(await startServeProcess(env), await startServeProcess(env));
+  const [a, b] = servers as [ServerProcess, ServerProcess];
+  const profile = await fetch(`${a.url}/v1/runners/profiles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench' }),
+  });
+  const { id: profileId } = (await profile.json()) as { id: string };
+
+  const claimCalls = async () =>
+    (
+      await db.query<{ calls: number }>(
+        `select coalesce(sum(calls), 0)::int as calls from pg_stat_user_functions where funcname = 'runplane_claim_items'`,
+      )
+    )[0]!.calls;
+
+  for (const [label, pollersOn] of [
+    ['same instance (dispatch A, pollers on A)', a],
+    ['cross instance (dispatch A, pollers on B)', b],
+  ] as const) {
+    log(`${label}: parking ${POLLERS} long polls, then ${DISPATCHES} dispatches…`);
+    const run = await measure(a, pollersOn, key, profileId);
+    const lost = run.latencies.filter((ms) => !Number.isFinite(ms)).length;
+    console.log(
+      `${label}: dispatch→claim p50 ${percentile(run.latencies, 0.5).toFixed(1)} ms, p99 ${percentile(run.latencies, 0.99).toFixed(1)} ms` +
+        (lost ? `, ${lost} not claimed within 30 s` : ''),
+    );
+    if (pollersOn === b) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const before = await claimCalls();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+      const perSecond = ((await claimCalls()) - before) / IDLE_SECONDS;
+      console.log(
+        `idle load with ${POLLERS} parked long polls: ${perSecond.toFixed(1)} claims/s ` +
+          `(${((perSecond / POLLERS) * 100).toFixed(1)} % of one claim per poller per second, the 1 s re-poll before notifications)`,
+      );
+    }
+    await run.stop();
+  }
+  await db.close();
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+  cluster.stop();
+}
