@@ -3,7 +3,7 @@
 // (POST /v1/runners/sessions/claim, wait_seconds 30, re-issued when answered), then dispatches one session at a time
 // through A and times until a poller holds it: (a) pollers on A (same instance), (b) pollers on B (another
 // instance). Then, with the pollers parked and nothing dispatched, counts claim calls per second (idle load).
-// Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 200]
+// Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 200] [--repoll 5] (RUNPLANE_CLAIM_REPOLL_SECONDS)
 import { createApiKey } from '../src/core/auth.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
@@ -16,7 +16,11 @@ const arg = (name: string, fallback: number) => {
 };
 const POLLERS = arg('pollers', 500);
 const DISPATCHES = arg('dispatches', 200);
-const IDLE_SECONDS = 10;
+const REPOLL_SECONDS = arg('repoll', 5);
+/** One full long-poll cycle (wait_seconds 30), so every poller's re-issued claim is counted once. */
+const IDLE_SECONDS = 30;
+/** Backends report function calls to the statistics up to ~10 s late: let the dispatch phase's claims land first. */
+const SETTLE_SECONDS = 12;
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
@@ -81,7 +85,8 @@ try {
   const db = await openPostgres(url, { max: 2 });
   await migrate(db);
   const { key } = await createApiKey(db, { orgSlug: 'bench', scopes: ['admin'] });
-  const env = { DATABASE_URL: url, RUNPLANE_LOG_LEVEL: 'error' };
+  const env = { DATABASE_URL: url, RUNPLANE_LOG_LEVEL: 'error', RUNPLANE_CLAIM_REPOLL_SECONDS: String(REPOLL_SECONDS) };
+  log(`RUNPLANE_CLAIM_REPOLL_SECONDS=${REPOLL_SECONDS}`);
   servers.push(await startServeProcess(env), await startServeProcess(env));
   const [a, b] = servers as [ServerProcess, ServerProcess];
   const profile = await fetch(`${a.url}/v1/runners/profiles`, {
@@ -110,7 +115,7 @@ try {
         (lost ? `, ${lost} not claimed within 30 s` : ''),
     );
     if (pollersOn === b) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
       const before = await claimCalls();
       await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
       const perSecond = ((await claimCalls()) - before) / IDLE_SECONDS;
