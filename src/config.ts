@@ -28,6 +28,8 @@ export interface Config {
    * come from notifications, so this only covers a lost one.
    */
   claimRepollMs: number;
+  /** Bearer token /metrics requires; without one, only loopback clients may scrape. */
+  metricsToken: string | null;
   /**
    * How long a verified API key is trusted without asking the store again. Saves a query per request; a revoked key
    * keeps working on an instance for at most this long. 0 checks every request.
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     claimRepollMs:
       number(env, 'RUNPLANE_CLAIM_REPOLL_SECONDS', 5, (n) => n >= 0.1 && n <= 300, 'a number of seconds (0.1-300)') *
       1000,
+    metricsToken: text(env, 'RUNPLANE_METRICS_TOKEN'),
     authCacheMs:
       number(env, 'RUNPLANE_AUTH_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds (0-300)') * 1000,
     artifactMaxBytes: number(
@@ -248,6 +251,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     store: config.databaseUrl ? 'postgres' : 'embedded',
     databaseUrl: redactUrl(config.databaseUrl),
     jwtSecret: secret(config.jwtSecret),
+    metricsToken: secret(config.metricsToken),
     delivery: {
       ...config.delivery,
       githubToken: secret(config.delivery.githubToken),

@@ -5,6 +5,7 @@ import { type BlobStore, FileBlobStore, PostgresBlobStore } from '../store/blobs
 import type { Db } from '../store/db.ts';
 import { AuditWriter } from './audit.ts';
 import { ItemWatch } from './item-watch.ts';
+import { Metrics } from './metrics.ts';
 import { Signals } from './notifications.ts';
 import { Wakeups } from './wakeups.ts';
 
@@ -17,18 +18,17 @@ export interface Core {
   /** What other instances must hear at once (work, revoked credentials), over PostgreSQL notifications. */
   signals: Signals;
   audit: AuditWriter;
+  metrics: Metrics;
 }
 
 export function createCore(db: Db, config: Config): Core {
   const blobs =
     db.kind === 'postgres' ? new PostgresBlobStore(db) : new FileBlobStore(db, `${config.dataDir}/artifacts`);
-  return {
-    db,
-    blobs,
-    config,
-    wakeups: new Wakeups(),
-    itemWatch: new ItemWatch(db),
-    signals: new Signals(db),
-    audit: new AuditWriter(db),
-  };
+  const wakeups = new Wakeups();
+  const signals = new Signals(db);
+  const metrics = new Metrics(db, {
+    notificationsReceived: () => signals.received,
+    parkedPolls: () => wakeups.size,
+  });
+  return { db, blobs, config, wakeups, itemWatch: new ItemWatch(db), signals, audit: new AuditWriter(db), metrics };
 }

@@ -2,7 +2,7 @@
 // Every facade calls these functions; none of them re-implements a claim, a fence or a state change.
 // Invariant: a write is checked (fencing) and applied under the item's row lock in one transaction, and only a
 // fenced runner write extends a lease.
-import type { Db, Queryable } from '../store/db.ts';
+import type { Queryable } from '../store/db.ts';
 import { appendEvents, listEvents } from '../store/sql/events.ts';
 import {
   type ClaimRequest,
@@ -29,7 +29,7 @@ import { onItemFinished } from './review-delivery.ts';
 import { isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
-import { announceWork } from './work-announce.ts';
+import { announceWork, countRequeues } from './work-announce.ts';
 
 export interface DispatchSpec {
   orgId: string;
@@ -83,10 +83,17 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
   return item;
 }
 
-async function claimOnce(db: Db, options: ClaimRequest): Promise<Item[]> {
+async function claimOnce(core: Core, options: ClaimRequest): Promise<Item[]> {
   try {
     // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
-    return await claimItems(db, options, auditRowFor(null));
+    const items = await claimItems(core.db, options, auditRowFor(null));
+    core.metrics.claims.inc(items.length);
+    for (const item of items) {
+      if (item.attempt === 1 && item.claimedAt) {
+        core.metrics.dispatchToClaim.observe((item.claimedAt.getTime() - item.createdAt.getTime()) / 1000);
+      }
+    }
+    return items;
   } catch (error) {
     if (error instanceof RunnerNotRegistered) throw notFound('runner', options.runnerId);
     if (error instanceof RunnerReplaced) throw runnerReplaced(options.runnerId);
@@ -104,7 +111,7 @@ export const runnerReplaced = (runnerId: string) =>
 
 /** Claims one batch (one call); an unregistered runner where registration is required answers 404. */
 export function claimItemsOrNotFound(core: Core, options: ClaimRequest): Promise<Item[]> {
-  return claimOnce(core.db, options);
+  return claimOnce(core, options);
 }
 
 export interface ClaimOptions extends ClaimRequest {
@@ -133,7 +140,7 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
     const subscription = core.wakeups.subscribe(spec);
     let items: Item[];
     try {
-      items = await claimOnce(core.db, options);
+      items = await claimOnce(core, options);
     } catch (error) {
       subscription.cancel();
       throw error;
@@ -161,10 +168,7 @@ async function releaseClaim(core: Core, claim: ClaimRequest, items: Item[]): Pro
   const released = await core.db.tx((tx) =>
     releaseLeases(tx, { orgId: claim.orgId, runnerId: claim.runnerId, itemIds }, 'client_gone'),
   );
-  announceWork(
-    core,
-    released.filter((item) => item.state === 'pending'),
-  );
+  countRequeues(core, released, 'client_gone');
 }
 
 /** What a write's `apply` learns besides the locked item. */
@@ -289,7 +293,10 @@ export async function appendItemEvents(
       return { item, events: stored };
     },
     rules,
-  );
+  ).then((written) => {
+    core.metrics.logBatches.inc();
+    return written;
+  });
 }
 
 export type Outcome = 'succeeded' | 'failed' | 'cancelled';
@@ -373,8 +380,10 @@ export async function requestCancel(
     }
     await recordAudit(tx);
     if (isLeased(item.state)) {
+      core.metrics.cancellations.inc({ reason: 'requested_from_runner' });
       return transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
     }
+    core.metrics.cancellations.inc({ reason: 'immediate' });
     return transition(tx, item, 'cancelled', {
       reason: 'cancelled',
       operator: actor,

@@ -5,7 +5,7 @@
 import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
-import { announceWork } from './work-announce.ts';
+import { countRequeues } from './work-announce.ts';
 
 const BATCH = 500;
 
@@ -15,10 +15,10 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
   for (;;) {
     const ended = await expireLeases(core.db, BATCH);
     total += ended.length;
-    announceWork(
-      core,
-      ended.filter((item) => item.state === 'pending'),
-    );
+    for (const item of ended) {
+      core.metrics.leaseExpiries.inc({ outcome: item.state === 'pending' ? 'requeued' : item.state });
+    }
+    countRequeues(core, ended, 'lease_expired');
     if (ended.length < BATCH) return total;
   }
 }

@@ -19,7 +19,7 @@ import { notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { runnerReplaced } from './items.ts';
 import type { Runner, RunnerStatus } from './types.ts';
-import { announceWork } from './work-announce.ts';
+import { countRequeues } from './work-announce.ts';
 
 /** Registers (or re-registers) a runner id as a new instance; leases of its earlier instances are released. */
 export async function registerRunner(
@@ -37,10 +37,7 @@ export async function registerRunner(
     return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
   // Released tasks are claimable again.
-  announceWork(
-    core,
-    released.filter((item) => item.state === 'pending'),
-  );
+  countRequeues(core, released, 'runner_restarted');
   return outcome;
 }
 
@@ -77,7 +74,7 @@ export async function heartbeat(
   runnerId: string,
   report: HeartbeatReport,
 ): Promise<HeartbeatAnswer> {
-  let requeued: EndedLease[] = [];
+  let abandoned: EndedLease[] = [];
   const answer = await core.db.tx(async (tx) => {
     const beat = await recordHeartbeat(tx, orgId, runnerId, report);
     if (!beat) throw await missingRunner(tx, orgId, runnerId);
@@ -105,7 +102,7 @@ export async function heartbeat(
             },
             'runner_abandoned',
           );
-    requeued = released.filter((item) => item.state === 'pending');
+    abandoned = released;
     const releasedIds = new Set(released.map((item) => item.id));
     const extended = new Set(held.extended);
     return {
@@ -115,7 +112,8 @@ export async function heartbeat(
       releasedTaskIds: [...releasedIds],
     };
   });
-  announceWork(core, requeued);
+  core.metrics.heartbeats.inc();
+  countRequeues(core, abandoned, 'runner_abandoned');
   return answer;
 }
 
@@ -137,10 +135,7 @@ export async function deregisterRunner(
     await recordAudit(tx, runner.id);
     return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
-  announceWork(
-    core,
-    released.filter((item) => item.state === 'pending'),
-  );
+  countRequeues(core, released, 'runner_released');
   return outcome;
 }
 

@@ -201,6 +201,7 @@ export async function patchSession(
 
 /** Extends the session's lease (a runner's heartbeat); the answer tells the runner whether to stop. */
 export function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
+  core.metrics.heartbeats.inc();
   return writeItem(core, orgId, id, writer, 'heartbeat', (tx, _item, { lease }) => updateItem(tx, id, { lease }), {
     what: 'session',
     operatorAllowed: (item) => isLeased(item.state),

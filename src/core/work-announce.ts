@@ -1,5 +1,6 @@
 // Work became claimable (dispatched, requeued, released, resumed): wake one waiting claimer per item here, and tell
 // the other instances. Called after the change committed.
+import type { EndedLease } from '../store/sql/items.ts';
 import type { Core } from './context.ts';
 import type { Item } from './types.ts';
 
@@ -9,4 +10,11 @@ export function announceWork(core: Core, items: readonly Pick<Item, 'orgId' | 'p
     core.wakeups.notifyWork(work);
     core.signals.publish({ kind: 'work', work, count: 1 });
   }
+}
+
+/** Leases that ended for `reason`: those back in the queue are counted and announced. */
+export function countRequeues(core: Core, ended: readonly EndedLease[], reason: string): void {
+  const requeued = ended.filter((item) => item.state === 'pending');
+  if (requeued.length > 0) core.metrics.requeues.inc({ reason }, requeued.length);
+  announceWork(core, requeued);
 }

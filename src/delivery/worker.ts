@@ -57,6 +57,7 @@ export async function deliverDue(core: Core, log: DeliveryLog, lockMs = LOCK_MS)
         await deliver(core, entry);
         clearInterval(renewal);
         if (await markDelivered(core.db, entry.id, token)) {
+          core.metrics.deliveries.inc({ destination: entry.destination, outcome: 'delivered' });
           log.info({ reviewId: entry.reviewId, destination: entry.destination }, 'review delivered');
         }
       } catch (error) {
@@ -72,6 +73,7 @@ export async function deliverDue(core: Core, log: DeliveryLog, lockMs = LOCK_MS)
           final ? { final } : { final, delayMs: backoffMs(entry.attempts) },
         );
         if (!recorded) return;
+        core.metrics.deliveries.inc({ destination: entry.destination, outcome: final ? 'failed' : 'retry' });
         (final ? log.error : log.warn).call(
           log,
           { reviewId: entry.reviewId, destination: entry.destination, attempt: entry.attempts, err: message },

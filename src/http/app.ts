@@ -15,6 +15,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { clientErrorHandler, ErrorBody, frameworkErrors, registerErrorHandling } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jsonLimitProblem } from './json-limits.ts';
+import { metricsRoutes, registerRequestMetrics } from './metrics.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
@@ -154,6 +155,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   });
   app.addHook('onClose', async () => core.signals.close());
   registerAudit(app, core.audit);
+  registerRequestMetrics(app, core);
   await app.register(healthRoutes, { core });
   await app.register(runnerRoutes, { core });
   await app.register(reviewRoutes, { core });
@@ -164,6 +166,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(artifactRoutes, { core });
   await app.register(permissionRoutes, { core });
   await app.register(integrationRoutes, { core });
+  await app.register(metricsRoutes, { core });
   await app.register(consoleRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

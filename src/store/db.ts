@@ -25,6 +25,8 @@ export interface Db extends Queryable {
    * drops. Publish with `select pg_notify(channel, payload)` through any connection.
    */
   listen(channels: readonly string[], handlers: NotificationHandlers): Promise<Listener>;
+  /** Connections of the pool (PostgreSQL; the embedded store has one and none to report). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   /** Runs `fn` in one transaction (READ COMMITTED); commits on return, rolls back on throw. */
   tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -92,6 +92,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       await pool.query(sql).catch(classifyStoreError);
     },
     listen: (channels, handlers) => listenPostgres(url, channels, handlers),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },
