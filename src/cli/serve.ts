@@ -35,6 +35,7 @@ export async function serve(config: Config): Promise<void> {
       await stopReaper?.();
       await stopDelivery?.();
       await stopMaintenance?.();
+      await core.leadership?.close();
       await core.audit.flush();
       await db.close();
     } catch (error) {
@@ -47,6 +48,8 @@ export async function serve(config: Config): Promise<void> {
   try {
     await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
     app = await buildApp(core);
+    // One instance runs the background loops; the others stand by (see background-loop.ts).
+    core.leadership = await db.lead('background');
     stopReaper = startLeaseReaper(core, app.log);
     stopDelivery = startDeliveryWorker(core, app.log);
     stopMaintenance = startMaintenance(core, app.log);
@@ -56,6 +59,7 @@ export async function serve(config: Config): Promise<void> {
     await stopReaper?.();
     await stopDelivery?.();
     await stopMaintenance?.();
+    await core.leadership?.close();
     await app?.close();
     await db.close();
     throw error;

@@ -1,6 +1,8 @@
-// One shape for the server's background loops (lease reaper, delivery worker): a pass runs, the next is scheduled
-// after it ends (never two at once), and a failing pass backs off exponentially up to MAX_BACKOFF_MS instead of
-// hammering a database that is down — logging the outage once and its end once. Stopping waits for a running pass.
+// One shape for the server's background loops (lease reaper, delivery worker, maintenance): a pass runs, the next is
+// scheduled after it ends (never two at once), and a failing pass backs off exponentially up to MAX_BACKOFF_MS
+// instead of hammering a database that is down — logging the outage once and its end once. Only the instance that
+// leads runs passes (one worker is enough; the others stand by and take over when it goes). Stopping waits for a
+// running pass.
 
 const MAX_BACKOFF_MS = 10_000;
 
@@ -15,6 +17,8 @@ export interface LoopOptions {
   /** One pass; its result `true` asks for the next pass at once (more work is waiting). */
   pass: () => Promise<boolean>;
   log: LoopLog;
+  /** Whether this instance leads (runs passes) right now; without it, it always does. */
+  leading?: () => boolean;
 }
 
 /** Starts the loop; the returned function stops it and resolves once a running pass has finished. */
@@ -27,6 +31,7 @@ export function startLoop(options: LoopOptions): () => Promise<void> {
     if (!stopped) timer = setTimeout(tick, ms);
   };
   const tick = () => {
+    if (options.leading && !options.leading()) return schedule(options.intervalMs);
     running = options
       .pass()
       .then((more) => {

@@ -2,7 +2,7 @@
 // channel, the watcher live event streams share, and the audit writer.
 import type { Config } from '../config.ts';
 import { type BlobStore, FileBlobStore, PostgresBlobStore } from '../store/blobs.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Leadership } from '../store/db.ts';
 import { AuditWriter } from './audit.ts';
 import { ItemWatch } from './item-watch.ts';
 import { Metrics } from './metrics.ts';
@@ -19,6 +19,8 @@ export interface Core {
   signals: Signals;
   audit: AuditWriter;
   metrics: Metrics;
+  /** The background leadership (reaper, delivery, maintenance); null: this instance runs them regardless. */
+  leadership: Leadership | null;
 }
 
 export function createCore(db: Db, config: Config): Core {
@@ -30,5 +32,15 @@ export function createCore(db: Db, config: Config): Core {
     notificationsReceived: () => signals.received,
     parkedPolls: () => wakeups.size,
   });
-  return { db, blobs, config, wakeups, itemWatch: new ItemWatch(db), signals, audit: new AuditWriter(db), metrics };
+  return {
+    db,
+    blobs,
+    config,
+    wakeups,
+    itemWatch: new ItemWatch(db),
+    signals,
+    audit: new AuditWriter(db),
+    metrics,
+    leadership: null,
+  };
 }

@@ -29,6 +29,7 @@ export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> 
     name: 'lease reaper',
     intervalMs: core.config.reaperIntervalMs,
     log,
+    leading: () => core.leadership?.leading ?? true,
     pass: async () => {
       const count = await reapExpiredLeases(core);
       if (count > 0) log.warn({ count }, 'leases expired');

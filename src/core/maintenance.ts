@@ -27,6 +27,7 @@ export function startMaintenance(core: Core, log: LoopLog): () => Promise<void> 
     name: 'maintenance',
     intervalMs: INTERVAL_MS,
     log,
+    leading: () => core.leadership?.leading ?? true,
     pass: async () => {
       await runMaintenance(core, log);
       return false;

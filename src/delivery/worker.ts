@@ -90,6 +90,7 @@ export function startDeliveryWorker(core: Core, log: DeliveryLog): () => Promise
     name: 'delivery worker',
     intervalMs: POLL_MS,
     log,
+    leading: () => core.leadership?.leading ?? true,
     pass: async () => (await deliverDue(core, log)) === BATCH,
   });
 }

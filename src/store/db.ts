@@ -18,6 +18,12 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** Whether this instance holds a named leadership (a PostgreSQL advisory lock on a connection of its own). */
+export interface Leadership {
+  readonly leading: boolean;
+  close(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /**
@@ -25,6 +31,11 @@ export interface Db extends Queryable {
    * drops. Publish with `select pg_notify(channel, payload)` through any connection.
    */
   listen(channels: readonly string[], handlers: NotificationHandlers): Promise<Listener>;
+  /**
+   * Competes for the leadership `name` among every instance on this store: at most one leads at a time; when the
+   * leader's process or connection dies, another takes over within a few seconds.
+   */
+  lead(name: string): Promise<Leadership>;
   /** Connections of the pool (PostgreSQL; the embedded store has one and none to report). */
   poolStats?(): { total: number; idle: number; waiting: number };
   /** Runs `fn` in one transaction (READ COMMITTED); commits on return, rolls back on throw. */

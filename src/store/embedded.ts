@@ -48,6 +48,10 @@ export async function openEmbedded(
     async exec(sql) {
       await pglite.exec(sql);
     },
+    // The data directory is locked to this process: it leads whatever there is to lead.
+    async lead() {
+      return { leading: true, async close() {} };
+    },
     // One in-process connection: it cannot drop, so `connected` runs once.
     async listen(channels, handlers) {
       const stops = await Promise.all(

@@ -4,6 +4,7 @@ import {
   classifyStoreError,
   type Db,
   isUnavailable,
+  type Leadership,
   type Listener,
   type NotificationHandlers,
   type Queryable,
@@ -92,6 +93,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       await pool.query(sql).catch(classifyStoreError);
     },
     listen: (channels, handlers) => listenPostgres(url, channels, handlers),
+    lead: (name) => leadPostgres(url, name),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
@@ -166,6 +168,86 @@ async function listenPostgres(
       closed = true;
       if (retry) clearTimeout(retry);
       await current?.end().catch(() => {});
+    },
+  };
+}
+
+/** How often a follower tries to take the leadership (and a lost connection is replaced). */
+const LEAD_RETRY_MS = 2000;
+
+/**
+ * Leadership as a session advisory lock held by a connection of its own: PostgreSQL releases it the moment that
+ * connection ends (the process died, the server restarted), and a follower's next try takes it.
+ */
+async function leadPostgres(url: string, name: string): Promise<Leadership> {
+  let closed = false;
+  let leading = false;
+  let client: pg.Client | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  const drop = (lost: pg.Client) => {
+    if (client !== lost) return;
+    client = null;
+    leading = false;
+    void lost.end().catch(() => {});
+  };
+  const attempt = async () => {
+    timer = null;
+    if (closed) return;
+    try {
+      if (!client) {
+        const fresh = new pg.Client({
+          connectionString: url,
+          types,
+          connectionTimeoutMillis: 5000,
+          keepAlive: true,
+          application_name: 'runplane-leader',
+        });
+        fresh.on('error', () => drop(fresh));
+        fresh.on('end', () => drop(fresh));
+        client = fresh;
+        await fresh.connect();
+      }
+      if (!leading) {
+        const rows = await client.query<{ got: boolean }>('select pg_try_advisory_lock(hashtext($1)) as got', [
+          `runplane:${name}`,
+        ]);
+        leading = rows.rows[0]?.got === true;
+      }
+    } catch {
+      if (client) drop(client);
+    }
+    // The leader keeps its connection and lock; a follower (or a dropped leader) tries again.
+    if (!closed && !leading) {
+      timer = setTimeout(() => void attempt(), LEAD_RETRY_MS);
+      timer.unref();
+    } else if (!closed) {
+      timer = setTimeout(() => void watch(), LEAD_RETRY_MS);
+      timer.unref();
+    }
+  };
+  // A leader checks its connection now and then, so a silently dead one is noticed and replaced.
+  const watch = async () => {
+    timer = null;
+    if (closed || !client) return void attempt();
+    try {
+      await client.query('select 1');
+    } catch {
+      if (client) drop(client);
+    }
+    void attempt();
+  };
+  await attempt();
+  return {
+    get leading() {
+      return leading;
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      leading = false;
+      await client?.end().catch(() => {});
+      client = null;
     },
   };
 }

@@ -127,4 +127,32 @@ describe.skipIf(!templateUrl)('three server processes on one PostgreSQL hear eac
       expect(status).toBe(401);
     }
   }, 60_000);
+
+  it('when the leading instance dies (kill -9), another takes over the lease reaper', async () => {
+    const leaders = async () => {
+      const db = await openPostgres(databaseUrl, { max: 1 });
+      try {
+        return await db.query<{ port: number }>(
+          `select a.client_port as port from pg_locks l join pg_stat_activity a on a.pid = l.pid
+           where l.locktype = 'advisory' and l.granted and a.application_name = 'runplane-leader'`,
+        );
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await leaders()).toHaveLength(1);
+    // A started alone, so A leads. A session whose lease lapses at once must still be requeued.
+    const session = (
+      await b.post('/v1/runners/sessions', { profile_id: profileId, task_id: 't', input: {}, lease_ttl_seconds: 0.5 })
+    ).body;
+    expect((await b.post(`/v1/runners/sessions/${session.id}/claim`, { runner_id: 'doomed' })).status).toBe(200);
+    await servers[0]!.kill9();
+    const requeued = await until(
+      async () => (await b.get(`/v1/runners/sessions/${session.id}`)).body,
+      (s) => s.state === 'pending' && s.attempt === 1,
+      20_000,
+    );
+    expect(requeued.state).toBe('pending');
+    expect(await leaders()).toHaveLength(1);
+  }, 60_000);
 });
