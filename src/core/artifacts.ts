@@ -11,6 +11,7 @@ import { DomainError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { getItemOrThrow, lockForWrite } from './items.ts';
 import type { Artifact, WriterIdentity } from './types.ts';
+import { announceItemNews } from './work-announce.ts';
 
 export async function uploadArtifact(
   core: Core,
@@ -26,7 +27,7 @@ export async function uploadArtifact(
   await core.db.tx(check);
   const id = newId('art');
   try {
-    return await core.blobs.write(id, upload.body, core.config.artifactMaxBytes, async (tx, blob) => {
+    const stored = await core.blobs.write(id, upload.body, core.config.artifactMaxBytes, async (tx, blob) => {
       const { item, context } = await check(tx);
       const artifact = await insertArtifact(tx, {
         id,
@@ -49,6 +50,8 @@ export async function uploadArtifact(
       await recordAudit(tx, `${sessionId}/${id}`);
       return { artifact, cancelRequested: item.state === 'cancel_requested' };
     });
+    announceItemNews(core, orgId, [sessionId]);
+    return stored;
   } catch (error) {
     if (error instanceof BlobTooLarge) {
       throw new DomainError(

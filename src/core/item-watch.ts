@@ -1,6 +1,7 @@
-// Watches items for new events on behalf of live event streams. Events may be written by any server instance, so
-// the store is asked — but once per interval per watched item, however many streams wait on it: a console with many
-// tabs on one session costs what one tab costs, and a stream reads events only when its item has new ones.
+// Watches items for new events on behalf of live event streams. A watched item's head (newest event, state) is read
+// when the item has news — a write here, or a notification from the instance that wrote (notifications.ts) — and
+// otherwise only on a slow fallback timer, once per watched item however many streams wait on it: a console with
+// many tabs on one session costs what one tab costs, and a stream reads events only when its item has new ones.
 import type { Queryable } from '../store/db.ts';
 import { getItemHead, type ItemHead } from '../store/sql/items.ts';
 import { notFound } from './errors.ts';
@@ -19,6 +20,10 @@ interface Watched {
   itemId: string;
   waiters: Set<Waiter>;
   polling: boolean;
+  /** Ends the poller's pause early (the item has news). */
+  wake: (() => void) | null;
+  /** News arrived while a read was in flight: read again at once. */
+  news: boolean;
 }
 
 export class ItemWatch {
@@ -26,10 +31,29 @@ export class ItemWatch {
   /** Store reads made so far (for tests and metrics). */
   reads = 0;
 
+  /** `fallbackMs`: how often a watched item is read without news (covers a lost notification). */
   constructor(
     private readonly db: Queryable,
-    private readonly intervalMs = 250,
+    private readonly fallbackMs = 5000,
   ) {}
+
+  /** Items of an org have news: their watchers read now. */
+  wake(orgId: string, itemIds: readonly string[]): void {
+    for (const itemId of itemIds) {
+      const entry = this.watched.get(`${orgId}\u0000${itemId}`);
+      if (!entry) continue;
+      entry.news = true;
+      entry.wake?.();
+    }
+  }
+
+  /** Every watcher reads now (a listener reconnected: notifications may have been missed). */
+  wakeAll(): void {
+    for (const entry of this.watched.values()) {
+      entry.news = true;
+      entry.wake?.();
+    }
+  }
 
   /**
    * Resolves with the item's head once it has an event after `after` or is finished; with null when `timeoutMs`
@@ -45,7 +69,7 @@ export class ItemWatch {
     const key = `${orgId}\u0000${itemId}`;
     let entry = this.watched.get(key);
     if (!entry) {
-      entry = { orgId, itemId, waiters: new Set(), polling: false };
+      entry = { orgId, itemId, waiters: new Set(), polling: false, wake: null, news: false };
       this.watched.set(key, entry);
     }
     const watched = entry;
@@ -54,6 +78,8 @@ export class ItemWatch {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         watched.waiters.delete(waiter);
+        // The last waiter gone: let the poller end now rather than at its next fallback read.
+        if (watched.waiters.size === 0) watched.wake?.();
       };
       const waiter: Waiter = {
         after,
@@ -71,11 +97,23 @@ export class ItemWatch {
       if (signal?.aborted) return waiter.settle(null);
       signal?.addEventListener('abort', onAbort, { once: true });
       watched.waiters.add(waiter);
+      // Read at once: news may have come between the caller's last read and this wait.
       if (!watched.polling) void this.poll(key, watched);
+      else {
+        watched.news = true;
+        watched.wake?.();
+      }
     });
   }
 
-  /** Items watched right now (each costs one read per interval). */
+  /** Streams waiting right now, over every watched item. */
+  get waiting(): number {
+    let count = 0;
+    for (const entry of this.watched.values()) count += entry.waiters.size;
+    return count;
+  }
+
+  /** Items watched right now (each costs one read per fallback interval, and one per piece of news). */
   get size(): number {
     return this.watched.size;
   }
@@ -85,6 +123,7 @@ export class ItemWatch {
     try {
       while (entry.waiters.size > 0) {
         let head: ItemHead | null;
+        entry.news = false;
         try {
           this.reads++;
           head = await getItemHead(this.db, entry.orgId, entry.itemId);
@@ -97,7 +136,15 @@ export class ItemWatch {
           if (head.lastEventSeq > waiter.after || isTerminal(head.state)) waiter.settle(head);
         }
         if (entry.waiters.size === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+        if (entry.news) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => entry.wake?.(), this.fallbackMs);
+          entry.wake = () => {
+            clearTimeout(timer);
+            entry.wake = null;
+            resolve();
+          };
+        });
       }
     } finally {
       entry.polling = false;

@@ -29,7 +29,7 @@ import { onItemFinished } from './review-delivery.ts';
 import { isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
-import { announceWork, countRequeues } from './work-announce.ts';
+import { announceItemNews, announceWork, countRequeues } from './work-announce.ts';
 
 export interface DispatchSpec {
   orgId: string;
@@ -88,6 +88,11 @@ async function claimOnce(core: Core, options: ClaimRequest): Promise<Item[]> {
     // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
     const items = await claimItems(core.db, options, auditRowFor(null));
     core.metrics.claims.inc(items.length);
+    announceItemNews(
+      core,
+      options.orgId,
+      items.map((item) => item.id),
+    );
     for (const item of items) {
       if (item.attempt === 1 && item.claimedAt) {
         core.metrics.dispatchToClaim.observe((item.claimedAt.getTime() - item.createdAt.getTime()) / 1000);
@@ -223,12 +228,14 @@ export async function writeItem<T>(
   rules: WriteRules = {},
 ): Promise<T> {
   writerKind(writer);
-  return core.db.tx(async (tx) => {
+  const result = await core.db.tx(async (tx) => {
     const { item, context } = await lockForWrite(tx, orgId, itemId, writer, action, rules);
-    const result = await apply(tx, item, context);
+    const applied = await apply(tx, item, context);
     await recordAudit(tx);
-    return result;
+    return applied;
   });
+  announceItemNews(core, orgId, [itemId]);
+  return result;
 }
 
 /** Records the runner's current phase; the first phase report moves a dispatched item to running. */
@@ -329,7 +336,7 @@ export async function finishItem(
   const hash = fingerprint(completion.fingerprintOf);
   const writer = completion.writer;
   const kind = writerKind(writer);
-  return core.db.tx(async (tx) => {
+  const finished = await core.db.tx(async (tx) => {
     const current = await lockItem(tx, orgId, itemId);
     if (!current) throw notFound('task', itemId);
     const sameRunner =
@@ -357,6 +364,8 @@ export async function finishItem(
     await recordAudit(tx);
     return { item, replayed: false };
   });
+  if (!finished.replayed) announceItemNews(core, orgId, [itemId]);
+  return finished;
 }
 
 /**
@@ -371,7 +380,7 @@ export async function requestCancel(
   what = 'task',
   actor: string | null = null,
 ): Promise<Item> {
-  return core.db.tx(async (tx) => {
+  const cancelled = await core.db.tx(async (tx) => {
     const item = await lockItem(tx, orgId, itemId);
     if (!item) throw notFound(what, itemId);
     if (item.state === 'cancel_requested' || item.state === 'cancelled') return item;
@@ -392,6 +401,8 @@ export async function requestCancel(
       failureReason: 'cancelled',
     });
   });
+  announceItemNews(core, orgId, [itemId]);
+  return cancelled;
 }
 
 export async function readEvents(

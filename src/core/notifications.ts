@@ -20,8 +20,14 @@ export interface WorkSignal {
   requiredTags: string[];
 }
 
-/** `count` items of the same kind became claimable (coalesced). */
-export type Signal = { kind: 'work'; work: WorkSignal; count: number } | { kind: 'credentials' };
+/**
+ * `work`: `count` items of one org, profile and tag set became claimable (coalesced). `items`: items got new events
+ * or a new state (live event streams read on). `credentials`: a key was revoked.
+ */
+export type Signal =
+  | { kind: 'work'; work: WorkSignal; count: number }
+  | { kind: 'items'; orgId: string; itemIds: string[] }
+  | { kind: 'credentials' };
 
 export interface SignalHandlers {
   signal(signal: Signal): void;
@@ -29,33 +35,41 @@ export interface SignalHandlers {
   resync(): void;
 }
 
-/** Payloads stay far below NOTIFY's 8000-byte limit: ids and tags are bounded by the schemas. */
-const encode = (instance: string, signal: Signal) =>
-  JSON.stringify(
-    signal.kind === 'work'
-      ? {
-          i: instance,
-          k: 'w',
-          o: signal.work.orgId,
-          p: signal.work.profileId,
-          t: signal.work.requiredTags,
-          n: signal.count,
-        }
-      : { i: instance, k: 'c' },
-  );
+/** NOTIFY payloads must stay under 8000 bytes; item ids are split into payloads of at most this many. */
+const ITEM_IDS_PER_PAYLOAD = 40;
+/** Item changes are coalesced this long: a busy instance sends a few notifications a second, not one per write. */
+const ITEMS_FLUSH_MS = 25;
+
+function encode(instance: string, signal: Signal): string[] {
+  if (signal.kind === 'credentials') return [JSON.stringify({ i: instance, k: 'c' })];
+  if (signal.kind === 'work') {
+    const { orgId, profileId, requiredTags } = signal.work;
+    return [JSON.stringify({ i: instance, k: 'w', o: orgId, p: profileId, t: requiredTags, n: signal.count })];
+  }
+  const payloads: string[] = [];
+  for (let at = 0; at < signal.itemIds.length; at += ITEM_IDS_PER_PAYLOAD) {
+    const ids = signal.itemIds.slice(at, at + ITEM_IDS_PER_PAYLOAD);
+    payloads.push(JSON.stringify({ i: instance, k: 'e', o: signal.orgId, ids }));
+  }
+  return payloads;
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
 
 function decode(payload: string): { instance: string; signal: Signal } | null {
   try {
-    const raw = JSON.parse(payload) as { i?: unknown; k?: unknown; o?: unknown; p?: unknown; t?: unknown; n?: unknown };
+    const raw = JSON.parse(payload) as Record<string, unknown>;
     if (typeof raw.i !== 'string') return null;
     if (raw.k === 'c') return { instance: raw.i, signal: { kind: 'credentials' } };
-    if (raw.k !== 'w' || typeof raw.o !== 'string') return null;
-    const tags = Array.isArray(raw.t) ? raw.t.filter((tag): tag is string => typeof tag === 'string') : [];
+    if (typeof raw.o !== 'string') return null;
+    if (raw.k === 'e') return { instance: raw.i, signal: { kind: 'items', orgId: raw.o, itemIds: strings(raw.ids) } };
+    if (raw.k !== 'w') return null;
     const profileId = typeof raw.p === 'string' ? raw.p : null;
     const count = Number.isSafeInteger(raw.n) && (raw.n as number) > 0 ? Math.min(raw.n as number, 10_000) : 1;
     return {
       instance: raw.i,
-      signal: { kind: 'work', work: { orgId: raw.o, profileId, requiredTags: tags }, count },
+      signal: { kind: 'work', work: { orgId: raw.o, profileId, requiredTags: strings(raw.t) }, count },
     };
   } catch {
     return null;
@@ -68,6 +82,9 @@ export class Signals {
   /** Pending signals, coalesced: work of one org, profile and tag set adds up its count. */
   private queue = new Map<string, Signal>();
   private flushing: Promise<void> | null = null;
+  /** Items with news, per org, gathered for ITEMS_FLUSH_MS. */
+  private readonly changedItems = new Map<string, Set<string>>();
+  private itemsTimer: NodeJS.Timeout | null = null;
   /** Notifications received from other instances (for metrics and tests). */
   received = 0;
 
@@ -95,6 +112,19 @@ export class Signals {
    */
   publish(signal: Signal): void {
     if (this.db.kind === 'embedded') return;
+    if (signal.kind === 'items') {
+      const ids = this.changedItems.get(signal.orgId) ?? new Set<string>();
+      this.changedItems.set(signal.orgId, ids);
+      for (const id of signal.itemIds) ids.add(id);
+      this.itemsTimer ??= setTimeout(() => {
+        this.itemsTimer = null;
+        for (const [orgId, itemIds] of this.changedItems)
+          this.queue.set(`items:${orgId}`, { kind: 'items', orgId, itemIds: [...itemIds] });
+        this.changedItems.clear();
+        this.scheduleFlush();
+      }, ITEMS_FLUSH_MS);
+      return;
+    }
     const key =
       signal.kind === 'work'
         ? JSON.stringify([signal.work.orgId, signal.work.profileId, [...signal.work.requiredTags].sort()])
@@ -102,11 +132,15 @@ export class Signals {
     const queued = this.queue.get(key);
     if (queued?.kind === 'work' && signal.kind === 'work') queued.count += signal.count;
     else this.queue.set(key, signal.kind === 'work' ? { ...signal } : signal);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
   }
 
   private async flush(): Promise<void> {
-    const payloads = [...this.queue.values()].map((signal) => encode(this.instance, signal));
+    const payloads = [...this.queue.values()].flatMap((signal) => encode(this.instance, signal));
     this.queue = new Map();
     try {
       await this.db.query('select pg_notify($1, payload) from unnest($2::text[]) as payload', [CHANNEL, payloads]);
@@ -119,6 +153,8 @@ export class Signals {
   }
 
   async close(): Promise<void> {
+    if (this.itemsTimer) clearTimeout(this.itemsTimer);
+    this.itemsTimer = null;
     await this.flushing;
     await this.listener?.close();
     this.listener = null;

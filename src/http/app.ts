@@ -146,11 +146,13 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await core.signals.start({
     signal: (signal) => {
       if (signal.kind === 'credentials') return authenticator.forgetCachedKeys();
+      if (signal.kind === 'items') return core.itemWatch.wake(signal.orgId, signal.itemIds);
       for (let i = 0; i < signal.count && core.wakeups.notifyWork(signal.work); i++);
     },
     resync: () => {
       authenticator.forgetCachedKeys();
       core.wakeups.wakeAll();
+      core.itemWatch.wakeAll();
     },
   });
   app.addHook('onClose', async () => core.signals.close());
