@@ -134,7 +134,8 @@ describe.skipIf(!templateUrl)('three server processes on one PostgreSQL hear eac
       try {
         return await db.query<{ port: number }>(
           `select a.client_port as port from pg_locks l join pg_stat_activity a on a.pid = l.pid
-           where l.locktype = 'advisory' and l.granted and a.application_name = 'runplane-leader'`,
+           where l.locktype = 'advisory' and l.granted and a.application_name = 'runplane-leader'
+             and a.datname = current_database()`,
         );
       } finally {
         await db.close();
