@@ -24,8 +24,8 @@ export interface Config {
   /** How often the lease reaper looks for expired leases; below 1 s so expiry is seen within a second. */
   reaperIntervalMs: number;
   /**
-   * A parked long poll re-checks after this long (plus up to as much again, jittered) even without a wake-up; wake-ups
-   * come from notifications, so this only covers a lost one.
+   * How often each instance sweeps for pending work its parked long polls may have missed (one query per instance);
+   * wake-ups come from notifications, so this only covers a lost one.
    */
   claimRepollMs: number;
   /** Bearer token /metrics requires; without one, only loopback clients may scrape. */

@@ -86,6 +86,7 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
 async function claimOnce(core: Core, options: ClaimRequest): Promise<Item[]> {
   try {
     // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
+    core.metrics.claimAttempts.inc();
     const items = await claimItems(core.db, options, auditRowFor(null));
     core.metrics.claims.inc(items.length);
     announceItemNews(
@@ -140,12 +141,15 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
     profileIds: options.profileIds,
     tags: options.tags ?? (options.waitMs > 0 ? await getRunnerTags(core.db, options.orgId, options.runnerId) : null),
   };
+  // A long poll in an org known to have nothing pending parks without claiming (see queue-sweep.ts).
+  let skipClaim = options.waitMs > 0 && core.wakeups.knownEmpty(options.orgId);
   for (;;) {
     if (options.signal?.aborted) return [];
     const subscription = core.wakeups.subscribe(spec);
     let items: Item[];
     try {
-      items = await claimOnce(core, options);
+      items = skipClaim ? [] : await claimOnce(core, options);
+      skipClaim = false;
     } catch (error) {
       subscription.cancel();
       throw error;
@@ -160,10 +164,9 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
       subscription.cancel();
       return items;
     }
-    // Woken by notifications (wakeups.ts, notifications.ts); the slow, jittered re-check only covers a lost one, so a
-    // fleet of idle runners costs the database almost nothing.
-    const repoll = core.config.claimRepollMs * (1 + Math.random());
-    await subscription.wait(Math.min(remaining, repoll), options.signal);
+    // Woken by notifications (wakeups.ts, notifications.ts) or by the instance's queue sweep, which covers a lost
+    // one: no waiter re-polls on its own, so a fleet of idle runners costs the database almost nothing.
+    await subscription.wait(remaining, options.signal);
   }
 }
 

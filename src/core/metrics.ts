@@ -18,6 +18,11 @@ export class Metrics {
     help: 'Work items handed to runners (each claimed item counts once)',
     registers: [this.registry],
   });
+  readonly claimAttempts = new Counter({
+    name: 'runplane_claim_attempts_total',
+    help: 'Claim statements run (found work or not): what parked long polls cost the database',
+    registers: [this.registry],
+  });
   readonly dispatchToClaim = new Histogram({
     name: 'runplane_dispatch_to_claim_seconds',
     help: 'Time from dispatch to the first claim of an item (attempt 1)',

@@ -33,6 +33,8 @@ export interface SignalHandlers {
   signal(signal: Signal): void;
   /** After every (re)connect of the listener, or when a notification could not be read: re-check everything. */
   resync(): void;
+  /** The listener lost its connection: until the next resync, notifications are missed. */
+  disconnected(): void;
 }
 
 /** NOTIFY payloads must stay under 8000 bytes; item ids are split into payloads of at most this many. */
@@ -103,6 +105,7 @@ export class Signals {
         handlers.signal(message.signal);
       },
       connected: () => handlers.resync(),
+      disconnected: () => handlers.disconnected(),
     });
   }
 

@@ -1,6 +1,7 @@
 // Wake-ups for long-polling claimers. Work that became claimable (here, or on another instance: see
 // notifications.ts) wakes one waiter that could take it — same org, a profile it claims, the tags the work needs —
-// not every waiter of the org. Waiters also re-poll on a slow jittered timer, which covers a lost notification.
+// not every waiter of the org. A lost notification is covered by the instance's queue sweep (queue-sweep.ts), which
+// also teaches this class when an org's queue is known to be empty: a new long poll then parks without claiming.
 import type { WorkSignal } from './notifications.ts';
 
 export interface WaiterSpec {
@@ -29,9 +30,42 @@ const canTake = (spec: WaiterSpec, work: WorkSignal) =>
 export class Wakeups {
   /** Per org, in arrival order: the longest-waiting matching waiter is woken first. */
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Per org, bumped by every piece of work heard of. */
+  private readonly generations = new Map<string, number>();
+  /** Per org, the generation at which a sweep saw nothing pending. */
+  private readonly emptyAt = new Map<string, number>();
+  /** Whether this instance hears every notification (its listener is connected); nothing is known otherwise. */
+  private listening = false;
+
+  generation(orgId: string): number {
+    return this.generations.get(orgId) ?? 0;
+  }
+
+  /** A sweep that started at `generation` found nothing pending in the org. */
+  sawEmpty(orgId: string, generation: number): void {
+    if (this.generation(orgId) === generation) this.emptyAt.set(orgId, generation);
+  }
+
+  /** Nothing pending in the org, as far as a sweep and every notification since can tell. */
+  knownEmpty(orgId: string): boolean {
+    return this.listening && this.emptyAt.get(orgId) === this.generation(orgId);
+  }
+
+  /** The listener connected (true) or lost its connection (false: notifications may be missed from now on). */
+  setListening(listening: boolean): void {
+    this.listening = listening;
+    if (!listening) this.emptyAt.clear();
+  }
+
+  /** Orgs with parked waiters (what a sweep looks at). */
+  parkedOrgs(): string[] {
+    return [...this.waiters.keys()];
+  }
 
   /** Wakes one waiter that could take `work`; false when none here could. */
   notifyWork(work: WorkSignal): boolean {
+    this.generations.set(work.orgId, this.generation(work.orgId) + 1);
+    this.emptyAt.delete(work.orgId);
     const set = this.waiters.get(work.orgId);
     if (!set) return false;
     for (const waiter of set) {
@@ -49,6 +83,7 @@ export class Wakeups {
 
   /** Wakes every waiter (a listener reconnected: notifications may have been missed). */
   wakeAll(): void {
+    this.emptyAt.clear();
     for (const orgId of [...this.waiters.keys()]) this.notify(orgId);
   }
 

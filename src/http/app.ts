@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { invalid } from '../core/errors.ts';
+import { startQueueSweep } from '../core/queue-sweep.ts';
 import { registerAudit } from './audit.ts';
 import { registerAuth } from './auth.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -149,13 +150,19 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
       if (signal.kind === 'items') return core.itemWatch.wake(signal.orgId, signal.itemIds);
       for (let i = 0; i < signal.count && core.wakeups.notifyWork(signal.work); i++);
     },
+    disconnected: () => core.wakeups.setListening(false),
     resync: () => {
       authenticator.forgetCachedKeys();
+      core.wakeups.setListening(true);
       core.wakeups.wakeAll();
       core.itemWatch.wakeAll();
     },
   });
-  app.addHook('onClose', async () => core.signals.close());
+  const stopSweep = startQueueSweep(core, app.log);
+  app.addHook('onClose', async () => {
+    await stopSweep();
+    await core.signals.close();
+  });
   registerAudit(app, core.audit);
   registerRequestMetrics(app, core);
   await app.register(healthRoutes, { core });

@@ -12,6 +12,8 @@ export interface NotificationHandlers {
   notification(channel: string, payload: string): void;
   /** After every (re)connect: notifications sent while disconnected are lost, so treat this as "wake everything". */
   connected(): void;
+  /** The connection was lost: notifications are missed until `connected` runs again. */
+  disconnected(): void;
 }
 
 export interface Listener {

@@ -129,7 +129,10 @@ async function listenPostgres(
       lost = true;
       client.removeAllListeners('notification');
       void client.end().catch(() => {});
-      if (current === client) current = null;
+      if (current === client) {
+        current = null;
+        handlers.disconnected();
+      }
       scheduleReconnect();
     };
     client.on('error', onLost);

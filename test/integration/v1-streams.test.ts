@@ -113,7 +113,11 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     const url = `${t.server.url}/v1/runners/sessions/${session.id}/events/stream`;
     const watch = t.server.core.itemWatch;
     const streams = Array.from({ length: 12 }, () => readStream(url, key, { stopAfter: 4 }));
-    await until(async () => watch.waiting, (waiting) => waiting === 12, 10_000);
+    await until(
+      async () => watch.waiting,
+      (waiting) => waiting === 12,
+      10_000,
+    );
     expect(watch.size).toBe(1);
     // Parked with nothing new: no store reads (the fallback read is 5 s away), where polling would read every 250 ms
     // per stream.

@@ -47,3 +47,26 @@ export async function runnerCounts(q: Queryable): Promise<{ status: string; coun
     'select status, count(*)::int as count from runners group by status order by status',
   );
 }
+
+/** What is pending in `orgIds`, by profile and tag set (the sweep under notifications). */
+export async function pendingWorkOf(
+  q: Queryable,
+  orgIds: readonly string[],
+): Promise<{ orgId: string; profileId: string; requiredTags: string[]; count: number }[]> {
+  const rows = await q.query<{ org_id: string; profile_id: string; required_tags: string[]; count: number }>(
+    // The oldest 1,000 pending items are plenty to wake every waiter that could take one.
+    `select org_id, profile_id, required_tags, count(*)::int as count from (
+       select org_id, profile_id, required_tags from items
+       where state = 'pending' and org_id = any($1::text[])
+       order by queue_seq limit 1000
+     ) oldest
+     group by org_id, profile_id, required_tags`,
+    [orgIds],
+  );
+  return rows.map((row) => ({
+    orgId: row.org_id,
+    profileId: row.profile_id,
+    requiredTags: row.required_tags,
+    count: row.count,
+  }));
+}
