@@ -90,12 +90,13 @@ export class Signals {
   /** Notifications received from other instances (for metrics and tests). */
   received = 0;
 
-  constructor(
-    private readonly db: Db,
-    private readonly log: { warn(object: object, message: string): void } = { warn() {} },
-  ) {}
+  private log: { warn(object: object, message: string): void } = { warn() {} };
 
-  async start(handlers: SignalHandlers): Promise<void> {
+  constructor(private readonly db: Db) {}
+
+  /** Listens (with `log` for publish failures) until close. */
+  async start(handlers: SignalHandlers, log?: { warn(object: object, message: string): void }): Promise<void> {
+    if (log) this.log = log;
     this.listener = await this.db.listen([CHANNEL], {
       notification: (_channel, payload) => {
         const message = decode(payload);
@@ -110,8 +111,9 @@ export class Signals {
   }
 
   /**
-   * Tells the other instances (after the change committed). Never throws: a lost signal costs one slow re-poll. The
-   * embedded store is held by one process (its data directory is locked), so there is no one to tell.
+   * Tells the other instances (after the change committed). Never throws: a lost work signal is covered by their
+   * queue sweeps, a lost item signal by their watchers' fallback reads. The embedded store is held by one process
+   * (its data directory is locked), so there is no one to tell.
    */
   publish(signal: Signal): void {
     if (this.db.kind === 'embedded') return;

@@ -142,22 +142,26 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
 
   const authenticator = new Authenticator(core.db, core.config);
   registerAuth(app, authenticator);
-  // Other instances' news: work to claim wakes one matching long poll here; a revoked credential empties the key
-  // cache; a (re)connected listener may have missed both, so it does both for everything.
-  await core.signals.start({
-    signal: (signal) => {
-      if (signal.kind === 'credentials') return authenticator.forgetCachedKeys();
-      if (signal.kind === 'items') return core.itemWatch.wake(signal.orgId, signal.itemIds);
-      for (let i = 0; i < signal.count && core.wakeups.notifyWork(signal.work); i++);
+  // Other instances' news: work to claim wakes one matching long poll here, items with new events wake their event
+  // streams' watcher, a revoked credential empties the key cache; a (re)connected listener may have missed any of
+  // it, so it does all of it for everything. The queue sweep covers work whose notification was lost.
+  await core.signals.start(
+    {
+      signal: (signal) => {
+        if (signal.kind === 'credentials') return authenticator.forgetCachedKeys();
+        if (signal.kind === 'items') return core.itemWatch.wake(signal.orgId, signal.itemIds);
+        for (let i = 0; i < signal.count && core.wakeups.notifyWork(signal.work); i++);
+      },
+      disconnected: () => core.wakeups.setListening(false),
+      resync: () => {
+        authenticator.forgetCachedKeys();
+        core.wakeups.setListening(true);
+        core.wakeups.wakeAll();
+        core.itemWatch.wakeAll();
+      },
     },
-    disconnected: () => core.wakeups.setListening(false),
-    resync: () => {
-      authenticator.forgetCachedKeys();
-      core.wakeups.setListening(true);
-      core.wakeups.wakeAll();
-      core.itemWatch.wakeAll();
-    },
-  });
+    app.log,
+  );
   const stopSweep = startQueueSweep(core, app.log);
   app.addHook('onClose', async () => {
     await stopSweep();
