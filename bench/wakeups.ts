@@ -96,6 +96,8 @@ try {
   });
   const { id: profileId } = (await profile.json()) as { id: string };
 
+  const commits = async () =>
+    (await db.query<{ n: number }>(`select xact_commit::int as n from pg_stat_database where datname = 'bench'`))[0]!.n;
   const claimCalls = async () =>
     (
       await db.query<{ calls: number }>(
@@ -117,11 +119,14 @@ try {
     if (pollersOn === b) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
       const before = await claimCalls();
+      const commitsBefore = await commits();
       await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
       const perSecond = ((await claimCalls()) - before) / IDLE_SECONDS;
+      const transactions = ((await commits()) - commitsBefore) / IDLE_SECONDS;
       console.log(
         `idle load with ${POLLERS} parked long polls: ${perSecond.toFixed(1)} claims/s ` +
-          `(${((perSecond / POLLERS) * 100).toFixed(1)} % of one claim per poller per second, the 1 s re-poll before notifications)`,
+          `(${((perSecond / POLLERS) * 100).toFixed(1)} % of one claim per poller per second, the 1 s re-poll before notifications); ` +
+          `all statements: ${transactions.toFixed(1)} transactions/s (runner-tag lookups at poll start, sweeps, background loops)`,
       );
     }
     await run.stop();

@@ -166,7 +166,10 @@ export async function claimForRunner(core: Core, options: ClaimOptions): Promise
     }
     // Woken by notifications (wakeups.ts, notifications.ts) or by the instance's queue sweep, which covers a lost
     // one: no waiter re-polls on its own, so a fleet of idle runners costs the database almost nothing.
-    await subscription.wait(remaining, options.signal);
+    const woken = await subscription.wait(remaining, options.signal);
+    // Nothing arrived before the deadline: answer empty without another claim (a notification that was lost is
+    // the sweep's to find, for this poll's successor).
+    if (!woken) return [];
   }
 }
 

@@ -18,8 +18,8 @@ interface Waiter {
 }
 
 export interface Subscription {
-  /** Resolves on a wake-up, after `ms`, or when `signal` aborts, whichever is first. */
-  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves on a wake-up (true), after `ms` or when `signal` aborts (false), whichever is first. */
+  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
   cancel(): void;
 }
 
@@ -120,17 +120,17 @@ export class Wakeups {
     return {
       cancel,
       wait: (ms, signal) =>
-        new Promise<void>((resolve) => {
+        new Promise<boolean>((resolve) => {
           if (fired || signal?.aborted || ms <= 0) {
             cancel();
-            resolve();
+            resolve(fired);
             return;
           }
           const done = () => {
             clearTimeout(timer);
             signal?.removeEventListener('abort', done);
             cancel();
-            resolve();
+            resolve(fired);
           };
           const timer = setTimeout(done, ms);
           signal?.addEventListener('abort', done, { once: true });

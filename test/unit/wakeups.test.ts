@@ -6,7 +6,7 @@ const any = (orgId: string) => ({ orgId, profileIds: null, tags: null });
 const work = (profileId: string | null, requiredTags: string[] = []) => ({ orgId: 'org', profileId, requiredTags });
 
 /** Whether the subscription's wait ends within 50 ms (a wake-up) or not. */
-async function woken(subscription: { wait(ms: number): Promise<void> }): Promise<boolean> {
+async function woken(subscription: { wait(ms: number): Promise<unknown> }): Promise<boolean> {
   return Promise.race([
     subscription.wait(60_000).then(() => true),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50)),
