@@ -85,8 +85,8 @@ export async function getItemOrThrow(db: Queryable, orgId: string, id: string, w
 
 async function claimOnce(core: Core, options: ClaimRequest): Promise<Item[]> {
   try {
-    // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
     core.metrics.claimAttempts.inc();
+    // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
     const items = await claimItems(core.db, options, auditRowFor(null));
     core.metrics.claims.inc(items.length);
     announceItemNews(
