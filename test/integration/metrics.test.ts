@@ -85,10 +85,12 @@ describe.each(STORE_KINDS)('metrics on the %s store', (kind) => {
           body: await r.json().catch(() => null),
         }));
       const missing = await at({});
-      expect(missing.status).toBe(401);
+      expect(missing.status, JSON.stringify(missing.body)).toBe(401);
       expect(missing.body.error.code).toBe('unauthorized');
-      expect((await at({ authorization: 'Bearer wrong' })).status).toBe(403);
-      expect((await at({ authorization: 'Bearer scrape-secret-0123456789' })).status).toBe(200);
+      const wrong = await at({ authorization: 'Bearer wrong' });
+      expect(wrong.status, JSON.stringify(wrong.body)).toBe(403);
+      const right = await at({ authorization: 'Bearer scrape-secret-0123456789' });
+      expect(right.status, JSON.stringify(right.body)).toBe(200);
     });
   });
 
