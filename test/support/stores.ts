@@ -48,7 +48,18 @@ const TABLES = [
   'orgs',
 ];
 
-/** Empties every table, so each test starts from a migrated, empty store. */
+/**
+ * Empties every table, so each test starts from a migrated, empty store. A server's background loop (the lease
+ * reaper of a `reaper: true` fixture) may hold row locks in another order when TRUNCATE asks for its table locks;
+ * PostgreSQL then breaks the deadlock by failing one side, so the reset tries again.
+ */
 export async function resetStore(db: Db): Promise<void> {
-  await db.exec(`truncate ${TABLES.join(', ')} cascade`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec(`truncate ${TABLES.join(', ')} cascade`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+    }
+  }
 }
