@@ -20,6 +20,13 @@ const JWT_CLOCK_SKEW_SECONDS = 60;
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
+/** Whether a presented secret equals the expected one, in time that does not depend on where they differ. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export function parseScopes(values: readonly string[], field = 'scopes'): Scope[] {
   const scopes = new Set<Scope>();
   for (const value of values.map((v) => v.trim()).filter(Boolean)) {

@@ -1,9 +1,8 @@
 // Authentication and scope checks as one hook: every /api and /v1 route declares the scope it needs in
 // `config.scope` (a route without one fails at start-up), and the hook refuses before the handler runs.
 
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticator } from '../core/auth.ts';
+import { type Authenticator, sameSecret } from '../core/auth.ts';
 import { DomainError, forbidden, unauthenticated } from '../core/errors.ts';
 import type { Principal, Scope } from '../core/types.ts';
 import { sessionPrincipal } from '../core/users.ts';
@@ -124,9 +123,7 @@ async function cookiePrincipal(request: FastifyRequest, token: string): Promise<
   // Claims change state whatever their method (GET /api/runners/tasks/pending): they need the token too.
   if (!SAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === 'always') {
     const sent = request.headers['x-csrf-token'];
-    const expected = Buffer.from(session.csrfToken);
-    const given = typeof sent === 'string' ? Buffer.from(sent) : null;
-    if (!given || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {
       throw new DomainError(
         'forbidden',
         'csrf_required',

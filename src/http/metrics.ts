@@ -1,10 +1,10 @@
 // GET /metrics (Prometheus text format) and GET /v1/runners/queues (the queue figures as JSON, for autoscalers such
 // as KEDA's metrics-api scaler). /metrics spans every org, so it is not open to the network by default: with
 // RUNPLANE_METRICS_TOKEN it needs `Authorization: Bearer <token>`, without it only loopback clients are answered.
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { sameSecret } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { forbidden, unauthenticated } from '../core/errors.ts';
 import { queueFigures } from '../store/sql/queues.ts';
@@ -12,12 +12,6 @@ import { principalOf } from './auth.ts';
 import { errorResponses } from './v1/schemas.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 const QueueSchema = Type.Object({
   profile_id: Type.String(),

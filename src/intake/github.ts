@@ -1,7 +1,8 @@
 // GitHub webhook intake: a signed `pull_request` event (opened, synchronize, reopened) becomes a review of the pull
 // request's head commit, with its changed files read from GitHub's files API (paginated). Idempotent on the
 // delivery id: the delivery is recorded in the same transaction as the review it created.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { invalid, unauthenticated } from '../core/errors.ts';
 import { isBranchName, isRepositoryUrl, isSha } from '../core/git-refs.ts';
@@ -24,9 +25,7 @@ export type IntakeOutcome =
 /** Constant-time check of `X-Hub-Signature-256: sha256=<hex hmac of the raw body>`. */
 export function verifyGitHubSignature(secret: string, body: Buffer, header: string | undefined): boolean {
   if (!header?.startsWith('sha256=')) return false;
-  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
-  const given = Buffer.from(header.slice('sha256='.length));
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameSecret(header.slice('sha256='.length), createHmac('sha256', secret).update(body).digest('hex'));
 }
 
 interface PullRequestEvent {
