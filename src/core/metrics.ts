@@ -3,7 +3,7 @@
 // servers in one process (tests) do not mix their figures.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../store/db.ts';
-import { queueFigures, runnerCounts } from '../store/sql/queues.ts';
+import { type QueueFigure, queueFigures, runnerCounts } from '../store/sql/queues.ts';
 
 export interface PoolStats {
   total: number;
@@ -74,6 +74,14 @@ export class Metrics {
   constructor(db: Db, read: { notificationsReceived(): number; parkedPolls(): number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'runplane_' });
     const registers = [this.registry];
+    // Both queue gauges are collected at once in a scrape: they share the one query in flight.
+    let inFlight: Promise<QueueFigure[]> | null = null;
+    const queues = () => {
+      inFlight ??= queueFigures(db, null).finally(() => {
+        inFlight = null;
+      });
+      return inFlight;
+    };
     new Gauge({
       name: 'runplane_queue_depth',
       help: 'Pending items by org, profile and required tag set',
@@ -81,7 +89,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const row of await queueFigures(db, null)) {
+        for (const row of await queues()) {
           this.set({ org: row.orgSlug, profile: row.profileId, tags: row.requiredTags.join(',') }, row.depth);
         }
       },
@@ -93,7 +101,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const row of await queueFigures(db, null)) {
+        for (const row of await queues()) {
           this.set(
             { org: row.orgSlug, profile: row.profileId, tags: row.requiredTags.join(',') },
             row.oldestAgeSeconds,
