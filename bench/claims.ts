@@ -16,8 +16,9 @@ import { openEmbedded } from '../src/store/embedded.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
 import { claimItems } from '../src/store/sql/items.ts';
-import { findPgBin, startPgCluster } from '../test/support/postgres-cluster.ts';
+import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { startServeProcess } from '../test/support/processes.ts';
+import { startBenchPostgres } from './bench-postgres.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
@@ -250,14 +251,10 @@ async function benchPostgres(): Promise<{ raw: number; http: number; heartbeats:
     return null;
   }
   log(`starting PostgreSQL from ${bin}…`);
-  const cluster = await startPgCluster(bin);
+  const cluster = await startBenchPostgres(bin);
   try {
-    const admin = await openPostgres(cluster.url('postgres'), { max: 1 });
-    await admin.query('create database bench');
-    await admin.close();
-    const url = cluster.url('bench');
+    const url = cluster.url;
     const db = await openPostgres(url, { max: RAW_CONNECTIONS });
-    await migrate(db);
     const perOrg = Math.ceil(SECONDS * ROUNDS * 8_000);
     log(`seeding ${perOrg} items for each of the raw and HTTP queues…`);
     const raw = await seed(db, 'raw', perOrg, RAW_CONNECTIONS);

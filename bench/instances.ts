@@ -1,24 +1,20 @@
 // What idle instances cost the database: transactions per second on one PostgreSQL with 1 and with 3 `runplane
 // serve` processes and nothing to do (the background loops: lease reaper, delivery worker, maintenance).
 // Printed, never asserted. Usage: node --import tsx bench/instances.ts [--seconds 10]
-import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
-import { findPgBin, startPgCluster } from '../test/support/postgres-cluster.ts';
+import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { type ServerProcess, startServeProcess } from '../test/support/processes.ts';
+import { startBenchPostgres } from './bench-postgres.ts';
 
 const at = process.argv.indexOf('--seconds');
 const SECONDS = at > 0 ? Number(process.argv[at + 1]) : 10;
 
 const bin = findPgBin();
 if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql; install postgresql');
-const cluster = await startPgCluster(bin);
+const cluster = await startBenchPostgres(bin);
 try {
-  const admin = await openPostgres(cluster.url('postgres'), { max: 1 });
-  await admin.query('create database bench');
-  await admin.close();
-  const url = cluster.url('bench');
+  const url = cluster.url;
   const db = await openPostgres(url, { max: 1 });
-  await migrate(db);
   // Transactions committed in the bench database (statistics arrive up to ~10 s late: wait before each reading).
   const commits = async () => {
     await new Promise((resolve) => setTimeout(resolve, 11_000));

@@ -5,10 +5,10 @@
 // instance). Then, with the pollers parked and nothing dispatched, counts claim calls per second (idle load).
 // Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 200] [--repoll 5] (RUNPLANE_CLAIM_REPOLL_SECONDS)
 import { createApiKey } from '../src/core/auth.ts';
-import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
-import { findPgBin, startPgCluster } from '../test/support/postgres-cluster.ts';
+import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { type ServerProcess, startServeProcess } from '../test/support/processes.ts';
+import { startBenchPostgres } from './bench-postgres.ts';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -73,17 +73,12 @@ async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key:
 
 const bin = findPgBin();
 if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql; install postgresql');
-const cluster = await startPgCluster(bin);
+// track_functions: the idle load is read from the claim function's call count.
+const cluster = await startBenchPostgres(bin, ["track_functions = 'pl'"]);
 const servers: ServerProcess[] = [];
 try {
-  const admin = await openPostgres(cluster.url('postgres'), { max: 1 });
-  await admin.query('create database bench');
-  await admin.query(`alter system set track_functions = 'pl'`);
-  await admin.query('select pg_reload_conf()');
-  await admin.close();
-  const url = cluster.url('bench');
+  const url = cluster.url;
   const db = await openPostgres(url, { max: 2 });
-  await migrate(db);
   const { key } = await createApiKey(db, { orgSlug: 'bench', scopes: ['admin'] });
   const env = { DATABASE_URL: url, RUNPLANE_LOG_LEVEL: 'error', RUNPLANE_CLAIM_REPOLL_SECONDS: String(REPOLL_SECONDS) };
   log(`RUNPLANE_CLAIM_REPOLL_SECONDS=${REPOLL_SECONDS}`);
