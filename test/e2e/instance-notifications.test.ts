@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
 import { type Client, client } from '../support/server.ts';
+import { clonePgDatabase } from '../support/stores.ts';
 import { until } from '../support/wait.ts';
 
 const templateUrl = inject('pgTemplateUrl');
@@ -20,11 +21,7 @@ describe.skipIf(!templateUrl)('three server processes on one PostgreSQL hear eac
   let profileId: string;
 
   beforeAll(async () => {
-    const name = `notify_${process.pid}`;
-    const admin = await openPostgres(templateUrl!.replace(/\/[^/]+$/, '/postgres'), { max: 1 });
-    await admin.query(`create database ${name}`);
-    await admin.close();
-    databaseUrl = templateUrl!.replace(/\/[^/]+$/, `/${name}`);
+    databaseUrl = await clonePgDatabase();
     const env = {
       DATABASE_URL: databaseUrl,
       RUNPLANE_CLAIM_REPOLL_SECONDS: '120',
