@@ -29,7 +29,7 @@ import { onItemFinished } from './review-delivery.ts';
 import { isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
-import { announceItemNews, announceWork, countRequeues } from './work-announce.ts';
+import { announceItemNews, announceWork, leasesEnded } from './work-announce.ts';
 
 export interface DispatchSpec {
   orgId: string;
@@ -179,7 +179,7 @@ async function releaseClaim(core: Core, claim: ClaimRequest, items: Item[]): Pro
   const released = await core.db.tx((tx) =>
     releaseLeases(tx, { orgId: claim.orgId, runnerId: claim.runnerId, itemIds }, 'client_gone'),
   );
-  countRequeues(core, released, 'client_gone');
+  leasesEnded(core, released, 'client_gone');
 }
 
 /** What a write's `apply` learns besides the locked item. */

@@ -5,7 +5,7 @@
 import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
-import { countRequeues } from './work-announce.ts';
+import { leasesEnded } from './work-announce.ts';
 
 const BATCH = 500;
 
@@ -18,7 +18,7 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
     for (const item of ended) {
       core.metrics.leaseExpiries.inc({ outcome: item.state === 'pending' ? 'requeued' : item.state });
     }
-    countRequeues(core, ended, 'lease_expired');
+    leasesEnded(core, ended, 'lease_expired');
     if (ended.length < BATCH) return total;
   }
 }

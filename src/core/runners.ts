@@ -19,7 +19,7 @@ import { notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { runnerReplaced } from './items.ts';
 import type { Runner, RunnerStatus } from './types.ts';
-import { countRequeues } from './work-announce.ts';
+import { leasesEnded } from './work-announce.ts';
 
 /** Registers (or re-registers) a runner id as a new instance; leases of its earlier instances are released. */
 export async function registerRunner(
@@ -37,7 +37,7 @@ export async function registerRunner(
     return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
   // Released tasks are claimable again.
-  countRequeues(core, released, 'runner_restarted');
+  leasesEnded(core, released, 'runner_restarted');
   return outcome;
 }
 
@@ -113,7 +113,7 @@ export async function heartbeat(
     };
   });
   core.metrics.heartbeats.inc();
-  countRequeues(core, abandoned, 'runner_abandoned');
+  leasesEnded(core, abandoned, 'runner_abandoned');
   return answer;
 }
 
@@ -135,7 +135,7 @@ export async function deregisterRunner(
     await recordAudit(tx, runner.id);
     return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
-  countRequeues(core, released, 'runner_released');
+  leasesEnded(core, released, 'runner_released');
   return outcome;
 }
 

@@ -21,9 +21,13 @@ export function announceItemNews(core: Core, orgId: string, itemIds: readonly st
 }
 
 /** Leases that ended for `reason`: each has a new state event; those back in the queue are counted and announced. */
-export function countRequeues(core: Core, ended: readonly EndedLease[], reason: string): void {
+export function leasesEnded(core: Core, ended: readonly EndedLease[], reason: string): void {
   const byOrg = new Map<string, string[]>();
-  for (const item of ended) byOrg.set(item.orgId, [...(byOrg.get(item.orgId) ?? []), item.id]);
+  for (const item of ended) {
+    const ids = byOrg.get(item.orgId) ?? [];
+    ids.push(item.id);
+    byOrg.set(item.orgId, ids);
+  }
   for (const [orgId, ids] of byOrg) announceItemNews(core, orgId, ids);
   const requeued = ended.filter((item) => item.state === 'pending');
   if (requeued.length > 0) core.metrics.requeues.inc({ reason }, requeued.length);
