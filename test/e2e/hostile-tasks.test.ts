@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/types.ts';
 import type { Db } from '../../src/store/db.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-services.ts';
-import { createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
+import { commandReviewOf, createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import { type RunnerProcess, startRunnerProcess } from '../support/processes.ts';
 import { type Client, client, newKey, startServer, type TestServer } from '../support/server.ts';
 import { openTestStore } from '../support/stores.ts';
@@ -391,15 +391,7 @@ describe('hostile tasks against real runner processes', () => {
         return runner;
       },
       async review(overrides = {}) {
-        const reply = await api.post('/api/reviews', {
-          repositoryUrl: repo.url,
-          branch: 'feature/x',
-          commitSha: repo.headSha,
-          baseSha: repo.baseSha,
-          files: [],
-          aiConfig: { provider: 'command', model: 'n/a' },
-          ...overrides,
-        });
+        const reply = await api.post('/api/reviews', commandReviewOf(repo, overrides));
         expect(reply.status).toBe(201);
         return reply.body.data;
       },

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
+import { commandReviewOf, createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import {
   type RunnerProcess,
   runCli,
@@ -158,16 +158,7 @@ exec sleep 60
   it('a runner killed with -9 and restarted with the same id gets its tasks back at register, on attempt 2', async () => {
     const first = startRunner('restarted', 'work-restarted');
     await first.waitFor('registered');
-    const review = (
-      await api.post('/api/reviews', {
-        repositoryUrl: repo.url,
-        branch: 'feature/x',
-        commitSha: repo.headSha,
-        baseSha: repo.baseSha,
-        files: [],
-        aiConfig: { provider: 'command', model: 'n/a' },
-      })
-    ).body.data;
+    const review = (await api.post('/api/reviews', commandReviewOf(repo))).body.data;
     const session = (
       await api.post('/v1/runners/sessions', { profile_id: profileId, task_id: 'job-restarted', input: {} })
     ).body;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
+import { commandReviewOf, createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import { freePort } from '../support/postgres-cluster.ts';
 import {
   type RunnerProcess,
@@ -81,15 +81,7 @@ echo '{"files":[{"path":"src/app.ts","comments":[{"line":3,"severity":"info","bo
   });
 
   const review = (overrides: Record<string, unknown> = {}) =>
-    api.post('/api/reviews', {
-      repositoryUrl: repo.url,
-      branch: 'feature/x',
-      commitSha: repo.headSha,
-      baseSha: repo.baseSha,
-      files: [],
-      aiConfig: { provider: 'command', model: 'n/a' },
-      ...overrides,
-    });
+    api.post('/api/reviews', commandReviewOf(repo, overrides));
 
   it('cancel of a running review stops the reviewer’s process group within the grace period and reports cancelled', async () => {
     const created = (await review({ branch: 'hang' })).body.data;

@@ -14,6 +14,17 @@ export interface ReviewRepo {
   cleanup(): void;
 }
 
+/** A `POST /api/reviews` body reviewing the repo's head against its base with the runner's `--reviewer-command`. */
+export const commandReviewOf = (repo: ReviewRepo, overrides: Record<string, unknown> = {}) => ({
+  repositoryUrl: repo.url,
+  branch: 'feature/x',
+  commitSha: repo.headSha,
+  baseSha: repo.baseSha,
+  files: [],
+  aiConfig: { provider: 'command', model: 'n/a' },
+  ...overrides,
+});
+
 export function createReviewRepo(): ReviewRepo {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-repo-'));
   const work = path.join(root, 'work');
