@@ -1,12 +1,16 @@
 // The PostgreSQL every bench starts for itself (initdb + pg_ctl on a free port, as the tests do): a migrated,
 // empty `bench` database, with any server settings applied first.
+
 import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
 import { startPgCluster } from '../test/support/postgres-cluster.ts';
+import { processTreeCpuSeconds } from './proc.ts';
 
 export interface BenchPostgres {
   /** The `bench` database. */
   url: string;
+  /** CPU seconds used so far by the cluster's processes that are alive now (postmaster and backends). */
+  cpuSeconds(): number;
   stop(): void;
 }
 
@@ -29,7 +33,7 @@ export async function startBenchPostgres(bin: string, settings: string[] = []): 
     } finally {
       await db.close();
     }
-    return { url, stop: () => cluster.stop() };
+    return { url, cpuSeconds: () => processTreeCpuSeconds(cluster.postmasterPid()), stop: () => cluster.stop() };
   } catch (error) {
     cluster.stop();
     throw error;

@@ -19,6 +19,7 @@ import { claimItems } from '../src/store/sql/items.ts';
 import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { startServeProcess } from '../test/support/processes.ts';
 import { startBenchPostgres } from './bench-postgres.ts';
+import { cpuSeconds, machineBusySeconds } from './proc.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
@@ -93,17 +94,6 @@ async function seedHeartbeats(db: Db, org: string, runners: number) {
   return { orgId: record.orgId, key, held };
 }
 
-/** Busy CPU seconds of the whole machine so far (Linux /proc/stat), or null elsewhere. */
-function machineBusySeconds(): number | null {
-  try {
-    const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-    const idle = ticks[3]! + ticks[4]!;
-    return (ticks.reduce((sum, t) => sum + t, 0) - idle) / 100;
-  } catch {
-    return null;
-  }
-}
-
 /** Runs `workers` loops of `claimOne` for SECONDS (the raw SQL figure); returns claims per second. */
 async function measure(workers: number, claimOne: (runnerId: string) => Promise<number>): Promise<number> {
   const deadline = Date.now() + SECONDS * 1000;
@@ -127,16 +117,6 @@ async function measure(workers: number, claimOne: (runnerId: string) => Promise<
     log(`    whole machine CPU per claim: ${(((busyAfter - busyBefore) * 1e6) / claims).toFixed(0)} µs`);
   }
   return claims / elapsed;
-}
-
-/** CPU seconds a process has used (Linux /proc), to show where an HTTP claim's time goes; null elsewhere. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 /** One kind of request an HTTP measurement sends: the n-th request, and whether its answer counts. */

@@ -13,6 +13,8 @@ export interface PgCluster {
   /** `pg_ctl restart -m fast`: every connection is cut; resolves once the server is back (async: clients keep going). */
   restart(): Promise<void>;
   stop(): void;
+  /** The postmaster's process id (its backends are its children), for CPU accounting in benches. */
+  postmasterPid(): number;
 }
 
 /** Highest-versioned /usr/lib/postgresql/N/bin with initdb, or null when PostgreSQL is not installed. */
@@ -71,6 +73,7 @@ export async function startPgCluster(bin: string): Promise<PgCluster> {
         cwd: dir,
       });
     },
+    postmasterPid: () => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       if (stopped) return;
       stopped = true;
