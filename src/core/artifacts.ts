@@ -3,14 +3,13 @@ import type { Readable } from 'node:stream';
 import { BlobTooLarge } from '../store/blobs.ts';
 import type { Queryable } from '../store/db.ts';
 import { getArtifact, insertArtifact, listArtifacts } from '../store/sql/artifacts.ts';
-import { appendEvents } from '../store/sql/events.ts';
 import { updateItem } from '../store/sql/items.ts';
 import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { getItemOrThrow, lockForWrite } from './items.ts';
-import type { Artifact, WriterIdentity } from './types.ts';
+import type { Artifact, NewEvent, WriterIdentity } from './types.ts';
 import { announceItemNews } from './work-announce.ts';
 
 export async function uploadArtifact(
@@ -38,15 +37,13 @@ export async function uploadArtifact(
         size: blob.size,
         sha256: blob.sha256,
       });
-      await appendEvents(tx, sessionId, [
-        {
-          type: 'artifact',
-          level: 'info',
-          message: upload.name,
-          data: { artifactId: id, size: blob.size, sha256: blob.sha256 },
-        },
-      ]);
-      if (context.lease === 'extend') await updateItem(tx, sessionId, { lease: 'extend' });
+      const event: NewEvent = {
+        type: 'artifact',
+        level: 'info',
+        message: upload.name,
+        data: { artifactId: id, size: blob.size, sha256: blob.sha256 },
+      };
+      await updateItem(tx, sessionId, { lease: context.lease }, { events: [event] });
       await recordAudit(tx, `${sessionId}/${id}`);
       return { artifact, cancelRequested: item.state === 'cancel_requested' };
     });

@@ -3,12 +3,13 @@
 // Invariant: a write is checked (fencing) and applied under the item's row lock in one transaction, and only a
 // fenced runner write extends a lease.
 import type { Queryable } from '../store/db.ts';
-import { appendEvents, listEvents } from '../store/sql/events.ts';
+import { listEvents } from '../store/sql/events.ts';
 import {
   type ClaimRequest,
   claimItems,
   closeAttempt,
   getItem,
+  type ItemWrite,
   insertItem,
   type LockedItem,
   lockItem,
@@ -17,6 +18,9 @@ import {
   RunnerReplaced,
   releaseLeases,
   updateItem,
+  type WrittenItem,
+  writeItemRow,
+  writeLockedItem,
 } from '../store/sql/items.ts';
 import { getRunnerTags } from '../store/sql/runners.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
@@ -26,7 +30,7 @@ import { conflict, notFound } from './errors.ts';
 import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
 import { onItemFinished } from './review-delivery.ts';
-import { isLeased, isTerminal } from './states.ts';
+import { type ItemState, isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 import { announceItemNews, announceWork, leasesEnded } from './work-announce.ts';
@@ -244,6 +248,30 @@ export async function writeItem<T>(
   return result;
 }
 
+/**
+ * A runner's write that needs no decision beyond the fence (a log batch, a phase report on a running item, a lease
+ * extension): one statement locks the row, checks the fence in SQL and writes (one round trip, no transaction
+ * around it). Null when the writer is an operator, or the fence or `states` refused (nothing was written): the
+ * caller then takes the engine's path, which explains a refusal or makes a write the statement could not.
+ */
+export async function fencedRunnerWrite(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  writer: WriterIdentity,
+  write: Omit<ItemWrite, 'fence' | 'audit'>,
+  states?: readonly ItemState[],
+): Promise<WrittenItem | null> {
+  if (writerKind(writer) !== 'runner') return null;
+  const written = await writeItemRow(core.db, itemId, {
+    ...write,
+    fence: { orgId, writer, states },
+    audit: auditRowFor(),
+  });
+  if (written) announceItemNews(core, orgId, [itemId]);
+  return written;
+}
+
 /** Records the runner's current phase; the first phase report moves a dispatched item to running. */
 export async function recordPhase(
   core: Core,
@@ -252,6 +280,12 @@ export async function recordPhase(
   phase: string,
   writer: WriterIdentity,
 ): Promise<Item> {
+  const change = { phase, lease: 'extend' as const };
+  const fast = await fencedRunnerWrite(core, orgId, itemId, writer, { change, phaseEvent: {} }, [
+    'running',
+    'cancel_requested',
+  ]);
+  if (fast) return fast.item;
   return writeItem(
     core,
     orgId,
@@ -259,32 +293,26 @@ export async function recordPhase(
     writer,
     'report a phase',
     async (tx, item, { lease, operator }) => {
-      const phaseEvent: NewEvent = {
-        type: 'phase',
-        level: 'info',
-        message: phase,
-        data: { phase, previous: item.phase, ...(operator !== undefined ? { by: 'operator' } : {}) },
-      };
+      const phaseEvent = operator !== undefined ? { by: 'operator' } : {};
       if (item.state === 'dispatched') {
         return transition(tx, item, 'running', {
           reason: 'phase_reported',
           operator,
-          eventsAfter: [phaseEvent],
+          phaseEvent,
           phase,
           lease,
           started: true,
         });
       }
-      await appendEvents(tx, itemId, [phaseEvent]);
-      return updateItem(tx, itemId, { phase, lease });
+      return updateItem(tx, itemId, { phase, lease }, { phaseEvent });
     },
     { operatorAllowed: (item) => isLeased(item.state) },
   );
 }
 
 /**
- * Appends events (log lines, structured events) as one multi-row insert. A runner's extend its lease; an
- * operator's are accepted where `rules` allow.
+ * Appends events (log lines, structured events) with one statement. A runner's extend its lease; an operator's are
+ * accepted where `rules` allow.
  */
 export async function appendItemEvents(
   core: Core,
@@ -293,23 +321,20 @@ export async function appendItemEvents(
   events: readonly NewEvent[],
   writer: WriterIdentity,
   rules: WriteRules = {},
-): Promise<{ item: Item; events: ItemEvent[] }> {
-  return writeItem(
-    core,
-    orgId,
-    itemId,
-    writer,
-    'append events',
-    async (tx, _item, { lease }) => {
-      const stored = await appendEvents(tx, itemId, events);
-      const item = await updateItem(tx, itemId, { lease });
-      return { item, events: stored };
-    },
-    rules,
-  ).then((written) => {
-    core.metrics.logBatches.inc();
-    return written;
-  });
+): Promise<WrittenItem> {
+  const written =
+    (await fencedRunnerWrite(core, orgId, itemId, writer, { change: { lease: 'extend' }, events })) ??
+    (await writeItem(
+      core,
+      orgId,
+      itemId,
+      writer,
+      'append events',
+      (tx, _item, { lease }) => writeLockedItem(tx, itemId, { change: { lease }, events }),
+      rules,
+    ));
+  core.metrics.logBatches.inc();
+  return written;
 }
 
 export type Outcome = 'succeeded' | 'failed' | 'cancelled';

@@ -3,7 +3,7 @@
 // checkpoints with pause/resume, progress and metadata.
 import { isUniqueViolation, type Queryable } from '../store/db.ts';
 import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
-import { appendEvents, listEvents } from '../store/sql/events.ts';
+import { listEvents } from '../store/sql/events.ts';
 import {
   closeAttempt,
   findItemByIdempotencyKey,
@@ -21,6 +21,7 @@ import {
   appendItemEvents,
   claimForRunner,
   claimItemsOrNotFound,
+  fencedRunnerWrite,
   finishItem,
   getItemOrThrow,
   insertPendingItem,
@@ -200,8 +201,10 @@ export async function patchSession(
 }
 
 /** Extends the session's lease (a runner's heartbeat); the answer tells the runner whether to stop. */
-export function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
+export async function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
   core.metrics.heartbeats.inc();
+  const fast = await fencedRunnerWrite(core, orgId, id, writer, { change: { lease: 'extend' } });
+  if (fast) return fast.item;
   return writeItem(core, orgId, id, writer, 'heartbeat', (tx, _item, { lease }) => updateItem(tx, id, { lease }), {
     what: 'session',
     operatorAllowed: (item) => isLeased(item.state),
@@ -237,8 +240,7 @@ export async function checkpointSession(
           ]
         : [];
       if (!request.pause) {
-        await appendEvents(tx, id, events);
-        return { item: await updateItem(tx, id, { lease }), checkpoint };
+        return { item: await updateItem(tx, id, { lease }, { events }), checkpoint };
       }
       if (item.state !== 'dispatched' && item.state !== 'running') {
         throw conflict('illegal_transition', `cannot pause: the session is ${item.state}`, { state: item.state });

@@ -3,7 +3,6 @@
 // statements that change state in bulk (claim, lease expiry, release) write the same event shape and carry the
 // same guards in SQL (see store/sql/items.ts and the claim function).
 import type { Queryable } from '../store/db.ts';
-import { appendEvents } from '../store/sql/events.ts';
 import { type ItemChange, updateItemState } from '../store/sql/items.ts';
 import { conflict } from './errors.ts';
 import { canTransition, type ItemState } from './states.ts';
@@ -14,8 +13,8 @@ export interface TransitionOptions extends ItemChange {
   reason: string;
   /** Events written before the state event in the same batch (a last batch of logs, a checkpoint). */
   events?: readonly NewEvent[];
-  /** Events written after it (the phase report that moved the item). */
-  eventsAfter?: readonly NewEvent[];
+  /** With a phase change: the phase event's extra fields; it is written after the state event. */
+  phaseEvent?: Record<string, unknown>;
   /** Set when an operator (not the runner holding the item) made the change: the audit actor. */
   operator?: string | null;
 }
@@ -47,9 +46,11 @@ export async function transition(tx: Queryable, item: Item, to: ItemState, optio
       state: item.state,
     });
   }
-  const { reason, events = [], eventsAfter = [], operator, ...change } = options;
-  await appendEvents(tx, item.id, [...events, stateEvent(item, to, reason, operator), ...eventsAfter]);
-  return updateItemState(tx, item.id, to, change);
+  const { reason, events = [], phaseEvent, operator, ...change } = options;
+  return updateItemState(tx, item.id, to, change, {
+    events: [...events, stateEvent(item, to, reason, operator)],
+    phaseEvent,
+  });
 }
 
 const noun = (item: Item) => (item.profileId === 'ai-review' ? 'task' : 'session');

@@ -1,7 +1,7 @@
 // Statements on work items. The claim and the reaper are single statements: the row lock (SKIP LOCKED), the state
 // change, the attempt row and the event are written together, so no item is handed out twice or lost in between.
 import { type ItemState, LEASED_STATES } from '../../core/states.ts';
-import type { Item } from '../../core/types.ts';
+import type { Item, ItemEvent, NewEvent, WriterIdentity } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import type { NewAuditRecord } from './audit.ts';
 
@@ -274,62 +274,185 @@ export interface ItemChange {
   metadata?: Record<string, unknown>;
 }
 
-/** Applies a change already validated under the row lock (lockItem) by the engine; never changes the state. */
-export function updateItem(q: Queryable, id: string, change: ItemChange): Promise<Item> {
-  return writeItem(q, id, change, null);
+/** What one write statement does to an item row (see writeItemRow). */
+export interface ItemWrite {
+  /** The new state: only the transition function sets one. */
+  state?: ItemState;
+  change?: ItemChange;
+  /** Appended in this order, numbered from the row's sequence by the same statement. */
+  events?: readonly NewEvent[];
+  /** With a phase change: the phase event `{phase, previous}` (plus these fields) is appended after `events`. */
+  phaseEvent?: Record<string, unknown>;
+  /**
+   * Write only while this runner attempt holds the item (RUNNER_HOLDS, checked on the locked row); when it does
+   * not, nothing is written and the answer is null. Without a fence the caller holds the row lock and has checked.
+   */
+  fence?: {
+    orgId: string;
+    writer: WriterIdentity;
+    /** Only while the item is in one of these states (a write that would move it takes the engine's path). */
+    states?: readonly ItemState[];
+  };
+  /** The audit row of the request, written by the same statement. */
+  audit?: NewAuditRecord | null;
 }
 
-/** The one statement that writes an item's state: called only by the transition function (core/transitions.ts). */
-export function updateItemState(q: Queryable, id: string, state: ItemState, change: ItemChange): Promise<Item> {
-  return writeItem(q, id, change, state);
-}
-
-async function writeItem(q: Queryable, id: string, change: ItemChange, state: ItemState | null): Promise<Item> {
-  const rows = await q.query<ItemRow>(
-    `update items set
-       state = coalesce($2, state),
-       phase = case when $3 then $4 else phase end,
-       lease_expires_at = case $5 when 'extend' then now() + lease_ttl_ms * interval '1 millisecond'
-                                  when 'clear' then null else lease_expires_at end,
-       runner_id = case when $6 then null else runner_id end,
-       runner_instance = case when $6 then null else runner_instance end,
-       result = case when $7 then $8::jsonb else result end,
-       result_hash = case when $7 then $9 else result_hash end,
-       error = case when $10 then $11 else error end,
-       failure_reason = case when $12 then $13 else failure_reason end,
-       started_at = case when $14 and started_at is null then now() else started_at end,
-       finished_at = case when $15 then now() when $18 then null else finished_at end,
-       progress = coalesce($16, progress),
-       metadata = metadata || coalesce($17::jsonb, '{}'::jsonb),
-       updated_at = now()
-     where id = $1
-     returning *`,
-    [
-      id,
-      state,
-      change.phase !== undefined,
-      change.phase ?? null,
-      change.lease ?? 'keep',
-      change.clearRunner ?? false,
-      change.result !== undefined,
-      change.result ? json(change.result.value) : null,
-      change.result?.hash ?? null,
-      change.error !== undefined,
-      change.error ?? null,
-      change.failureReason !== undefined,
-      change.failureReason ?? null,
-      change.started ?? false,
-      change.finished ?? false,
-      change.progress ?? null,
-      change.metadata ? json(change.metadata) : null,
-      change.unfinished ?? false,
-    ],
-  );
-  return toItem(rows[0]!);
+export interface WrittenItem {
+  item: Item;
+  /** The events `events` stored (the phase event is not among them). */
+  events: ItemEvent[];
 }
 
 /** SQL list of the states in which a runner holds an item: the guard of every statement that ends a lease. */
 const LEASED = LEASED_STATES.map((state) => `'${state}'`).join(', ');
+
+/**
+ * The fence in SQL, on a row of `items`: the writing runner attempt (SQL expressions for its runner id, attempt and
+ * instance; null = not named) holds the item and its lease has not lapsed. It is checkRunnerWriter's rule
+ * (core/fencing.ts) stated for one statement; test/integration/fencing-sql.test.ts proves the two agree on every
+ * combination.
+ */
+export const runnerHolds = (runner: string, attempt: string, instance: string) =>
+  `coalesce((${runner}::text is null or runner_id = ${runner}) and (${attempt}::int is null or attempt = ${attempt})
+    and (${instance}::text is null or runner_instance is null or runner_instance = ${instance})
+    and state in (${LEASED}) and not coalesce(lease_expires_at < now(), false), false)`;
+
+// One statement per write (issue 13): lock, fence, change, sequence bump, events and audit row in one round trip
+// and one row version. Events arrive as parallel arrays (unnest), so the text is fixed and prepared once.
+const WRITE_ITEM = `
+with target as (
+  select id, phase as previous_phase from items
+  where id = $1 and ($19::text is null or (org_id = $19 and ${runnerHolds('$20', '$21', '$22')}
+                                            and ($33::text[] is null or state = any($33::text[]))))
+  for update
+), changed as (
+  update items i set
+    state = coalesce($2, i.state),
+    phase = case when $3 then $4 else i.phase end,
+    lease_expires_at = case $5 when 'extend' then now() + i.lease_ttl_ms * interval '1 millisecond'
+                               when 'clear' then null else i.lease_expires_at end,
+    runner_id = case when $6 then null else i.runner_id end,
+    runner_instance = case when $6 then null else i.runner_instance end,
+    result = case when $7 then $8::jsonb else i.result end,
+    result_hash = case when $7 then $9 else i.result_hash end,
+    error = case when $10 then $11 else i.error end,
+    failure_reason = case when $12 then $13 else i.failure_reason end,
+    started_at = case when $14 and i.started_at is null then now() else i.started_at end,
+    finished_at = case when $15 then now() when $18 then null else i.finished_at end,
+    progress = coalesce($16, i.progress),
+    metadata = case when $17::jsonb is null then i.metadata else i.metadata || $17::jsonb end,
+    last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $28::jsonb is null then 0 else 1 end,
+    updated_at = now()
+  from target t where i.id = t.id
+  returning i.*, t.previous_phase
+), appended as (
+  insert into item_events (item_id, seq, type, level, message, data, ts)
+  select c.id, c.last_event_seq - cardinality($23::text[]) - case when $28::jsonb is null then 0 else 1 end + e.n::int,
+         e.type, e.level, e.message, e.data, coalesce(e.ts, now())
+  from changed c,
+       unnest($23::text[], $24::text[], $25::text[], $26::text[]::jsonb[], $27::timestamptz[])
+         with ordinality as e(type, level, message, data, ts, n)
+  union all
+  select c.id, c.last_event_seq, 'phase', 'info', c.phase,
+         jsonb_build_object('phase', c.phase, 'previous', c.previous_phase) || $28::jsonb, now()
+  from changed c where $28::jsonb is not null
+), audited as (
+  insert into audit_log (org_id, actor, action, target, request_id, at)
+  select c.org_id, $29, $30, $31, $32, now() from changed c where $29::text is not null
+)
+select c.*, now() as written_at from changed c`;
+
+/**
+ * Writes an item row, its events and the audit row in one statement. Unfenced, the caller holds the row lock and
+ * has checked the write (the engine); fenced, the statement takes the lock and checks the runner itself, and
+ * answers null when the runner does not hold the item (nothing written: the caller explains why).
+ */
+export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem | null> {
+  const change = write.change ?? {};
+  const events = write.events ?? [];
+  const writer = write.fence?.writer;
+  const audit = write.audit ?? null;
+  const rows = await q.query<ItemRow & { written_at: Date }>(WRITE_ITEM, [
+    id,
+    write.state ?? null,
+    change.phase !== undefined,
+    change.phase ?? null,
+    change.lease ?? 'keep',
+    change.clearRunner ?? false,
+    change.result !== undefined,
+    change.result ? json(change.result.value) : null,
+    change.result?.hash ?? null,
+    change.error !== undefined,
+    change.error ?? null,
+    change.failureReason !== undefined,
+    change.failureReason ?? null,
+    change.started ?? false,
+    change.finished ?? false,
+    change.progress ?? null,
+    change.metadata ? json(change.metadata) : null,
+    change.unfinished ?? false,
+    write.fence?.orgId ?? null,
+    writer?.runnerId ?? null,
+    writer?.attempt ?? null,
+    writer?.instance ?? null,
+    events.map((event) => event.type),
+    events.map((event) => event.level),
+    events.map((event) => event.message),
+    events.map((event) => json(event.data ?? null)),
+    events.map((event) => (event.ts instanceof Date ? event.ts.toISOString() : (event.ts ?? null))),
+    write.phaseEvent ? json(write.phaseEvent) : null,
+    audit?.actor ?? null,
+    audit?.action ?? null,
+    audit?.target ?? null,
+    audit?.requestId ?? null,
+    write.fence?.states ?? null,
+  ]);
+  const row = rows[0];
+  if (!row) return null;
+  const item = toItem(row);
+  const firstSeq = item.lastEventSeq - events.length - (write.phaseEvent ? 1 : 0) + 1;
+  return {
+    item,
+    events: events.map((event, index) => ({
+      itemId: id,
+      seq: firstSeq + index,
+      type: event.type,
+      level: event.level,
+      message: event.message,
+      data: event.data ?? null,
+      ts: event.ts === undefined || event.ts === null ? row.written_at : new Date(event.ts),
+      receivedAt: row.written_at,
+    })),
+  };
+}
+
+/** An unfenced writeItemRow by the engine, which holds the row lock and has checked the write. */
+export async function writeLockedItem(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem> {
+  const written = await writeItemRow(q, id, write);
+  if (!written) throw new Error(`item ${id} vanished under its row lock`);
+  return written;
+}
+
+/** Applies a change (and events) already validated under the row lock (lockItem); never changes the state. */
+export async function updateItem(
+  q: Queryable,
+  id: string,
+  change: ItemChange,
+  events: Pick<ItemWrite, 'events' | 'phaseEvent'> = {},
+): Promise<Item> {
+  return (await writeLockedItem(q, id, { change, ...events })).item;
+}
+
+/** The one statement that writes an item's state: called only by the transition function (core/transitions.ts). */
+export async function updateItemState(
+  q: Queryable,
+  id: string,
+  state: ItemState,
+  change: ItemChange,
+  events: Pick<ItemWrite, 'events' | 'phaseEvent'>,
+): Promise<Item> {
+  return (await writeLockedItem(q, id, { state, change, ...events })).item;
+}
 
 /** Why a lease ended without the runner finishing the item (the `reason` of its state event). */
 export type LeaseEndReason =
