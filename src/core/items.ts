@@ -7,7 +7,6 @@ import { listEvents } from '../store/sql/events.ts';
 import {
   type ClaimRequest,
   claimItems,
-  closeAttempt,
   getItem,
   type ItemWrite,
   insertItem,
@@ -281,10 +280,11 @@ export async function recordPhase(
   writer: WriterIdentity,
 ): Promise<Item> {
   const change = { phase, lease: 'extend' as const };
-  const fast = await fencedRunnerWrite(core, orgId, itemId, writer, { change, phaseEvent: {} }, [
-    'running',
-    'cancel_requested',
-  ]);
+  const fast = await fencedRunnerWrite(core, orgId, itemId, writer, {
+    change,
+    phaseEvent: {},
+    start: { reason: 'phase_reported' },
+  });
   if (fast) return fast.item;
   return writeItem(
     core,
@@ -389,10 +389,10 @@ export async function finishItem(
       error: completion.error ?? null,
       failureReason: to === 'failed' ? 'runner_reported' : to === 'cancelled' ? 'cancelled' : null,
       finished: true,
+      closeAttempt: to,
+      audit: auditRowFor(),
     });
-    await closeAttempt(tx, itemId, current.attempt, to);
     await onItemFinished(core, tx, item);
-    await recordAudit(tx);
     return { item, replayed: false };
   });
   if (!finished.replayed) announceItemNews(core, orgId, [itemId]);

@@ -3,6 +3,7 @@
 // statements that change state in bulk (claim, lease expiry, release) write the same event shape and carry the
 // same guards in SQL (see store/sql/items.ts and the claim function).
 import type { Queryable } from '../store/db.ts';
+import type { NewAuditRecord } from '../store/sql/audit.ts';
 import { type ItemChange, updateItemState } from '../store/sql/items.ts';
 import { conflict } from './errors.ts';
 import { canTransition, type ItemState } from './states.ts';
@@ -15,6 +16,10 @@ export interface TransitionOptions extends ItemChange {
   events?: readonly NewEvent[];
   /** With a phase change: the phase event's extra fields; it is written after the state event. */
   phaseEvent?: Record<string, unknown>;
+  /** Closes the current attempt row with this outcome, in the same statement. */
+  closeAttempt?: string;
+  /** The request's audit row, written by the same statement. */
+  audit?: NewAuditRecord | null;
   /** Set when an operator (not the runner holding the item) made the change: the audit actor. */
   operator?: string | null;
 }
@@ -46,10 +51,12 @@ export async function transition(tx: Queryable, item: Item, to: ItemState, optio
       state: item.state,
     });
   }
-  const { reason, events = [], phaseEvent, operator, ...change } = options;
+  const { reason, events = [], phaseEvent, closeAttempt, audit, operator, ...change } = options;
   return updateItemState(tx, item.id, to, change, {
     events: [...events, stateEvent(item, to, reason, operator)],
     phaseEvent,
+    closeAttempt,
+    audit,
   });
 }
 

@@ -72,4 +72,78 @@ describe.each(STORE_KINDS)('concurrent claims on the %s store', (kind) => {
     }
     expect(finished).toBe(15);
   });
+
+  it('racing writes to one task (phases, log batches, a stale attempt, a cancel) leave gapless events, each with its item', async () => {
+    const [taskId] = await seed(1);
+    await register(api, 'writer', { 'x-runner-max-concurrency': '5' });
+    const [task] = (await api.get('/api/runners/tasks/pending?runnerId=writer&limit=1')).body.data;
+    const own = { 'x-runner-id': 'writer', 'x-runplane-attempt': String(task.attempt) };
+    const stale = { 'x-runner-id': 'writer', 'x-runplane-attempt': String(task.attempt + 1) };
+    const phases = ['preparing', 'cloning', 'reviewing', 'submitting'];
+    const replies = await Promise.all([
+      ...Array.from({ length: 40 }, (_v, n) =>
+        api.post(`/api/runners/tasks/${taskId}/status`, { status: phases[n % 4] }, own),
+      ),
+      ...Array.from({ length: 40 }, (_v, n) =>
+        api.post(`/api/runners/tasks/${taskId}/logs`, { logs: [`a${n}`, `b${n}`, `c${n}`] }, own),
+      ),
+      ...Array.from({ length: 20 }, () => api.post(`/api/runners/tasks/${taskId}/logs`, { logs: ['stale'] }, stale)),
+      api.post(
+        `/api/reviews/${(await t.db.query<{ id: string }>('select id from reviews where item_id = $1', [taskId]))[0]!.id}/cancel`,
+        {},
+      ),
+    ]);
+    // Every answer is a success or the stale attempt's refusal; nothing failed otherwise.
+    expect(replies.filter((reply) => reply.status !== 200 && reply.body.error?.code !== 'stale_attempt')).toEqual([]);
+    const [item] = await t.db.query<{ last_event_seq: number; state: string }>(
+      'select last_event_seq, state from items where id = $1',
+      [taskId],
+    );
+    const seqs = await t.db.query<{ seq: number; message: string }>(
+      'select seq, message from item_events where item_id = $1 order by seq',
+      [taskId],
+    );
+    expect(seqs.map((row) => row.seq)).toEqual(Array.from({ length: item!.last_event_seq }, (_v, n) => n + 1));
+    expect(seqs.filter((row) => row.message === 'stale')).toEqual([]);
+    expect(seqs.filter((row) => /^[abc]\d+$/.test(row.message))).toHaveLength(120);
+    const [orphans] = await t.db.query<{ n: number }>(
+      'select count(*)::int as n from item_events e where not exists (select 1 from items i where i.id = e.item_id)',
+    );
+    expect(orphans!.n).toBe(0);
+  });
+
+  it('runners with different tags race over three queue classes: each item once, only to a runner with its tags', async () => {
+    const classes = [[], ['gpu'], ['gpu', 'linux']];
+    const wanted = new Map<string, string[]>();
+    for (let n = 0; n < 90; n++) {
+      const { files, aiConfig, ...rest } = reviewBody();
+      const requiredTags = classes[n % 3]!;
+      const { item } = await coreCreateReview(t.server.core, { orgId, files, aiConfig, ...rest, requiredTags });
+      wanted.set(item.id, requiredTags);
+    }
+    const runners = [
+      { id: 'plain', tags: '' },
+      { id: 'gpu', tags: 'gpu' },
+      { id: 'gpu-linux', tags: 'gpu,linux' },
+    ].flatMap((r) => [0, 1, 2].map((k) => ({ id: `${r.id}-${k}`, tags: r.tags })));
+    for (const r of runners) {
+      await register(api, r.id, { 'x-runner-max-concurrency': '1000', ...(r.tags ? { 'x-runner-tags': r.tags } : {}) });
+    }
+    const claimedBy = new Map<string, string[]>();
+    await Promise.all(
+      runners.map(async (runner) => {
+        for (;;) {
+          const reply = await api.get(`/api/runners/tasks/pending?runnerId=${runner.id}&limit=2`);
+          expect(reply.status).toBe(200);
+          if (reply.body.data.length === 0) return;
+          for (const task of reply.body.data) {
+            claimedBy.set(task.id, [...(claimedBy.get(task.id) ?? []), runner.id]);
+            expect(wanted.get(task.id)!.every((tag) => runner.tags.split(',').includes(tag))).toBe(true);
+          }
+        }
+      }),
+    );
+    expect(claimedBy.size).toBe(90);
+    expect([...claimedBy.values()].filter((owners) => owners.length !== 1)).toEqual([]);
+  });
 });

@@ -293,6 +293,13 @@ export interface ItemWrite {
     /** Only while the item is in one of these states (a write that would move it takes the engine's path). */
     states?: readonly ItemState[];
   };
+  /**
+   * A runner's first report: a dispatched item moves to running (started now) with its state event, `reason` as
+   * its reason. Only fenced runner writes use it; the transition function makes every other state change.
+   */
+  start?: { reason: string };
+  /** Closes the item's current attempt row with this outcome. */
+  closeAttempt?: string;
   /** The audit row of the request, written by the same statement. */
   audit?: NewAuditRecord | null;
 }
@@ -317,17 +324,19 @@ export const runnerHolds = (runner: string, attempt: string, instance: string) =
     and (${instance}::text is null or runner_instance is null or runner_instance = ${instance})
     and state in (${LEASED}) and not coalesce(lease_expires_at < now(), false), false)`;
 
-// One statement per write (issue 13): lock, fence, change, sequence bump, events and audit row in one round trip
-// and one row version. Events arrive as parallel arrays (unnest), so the text is fixed and prepared once.
+// One statement per write (issue 13): lock, fence, change, sequence bump, events, attempt row and audit row in one
+// round trip and one row version. Events arrive as parallel arrays (unnest), so the text is fixed and prepared once.
+// Event order: `events`, then the state event of a start (dispatched → running, the same shape the transition
+// function writes), then the phase event.
 const WRITE_ITEM = `
 with target as (
-  select id, phase as previous_phase from items
+  select id, phase as previous_phase, state as previous_state from items
   where id = $1 and ($19::text is null or (org_id = $19 and ${runnerHolds('$20', '$21', '$22')}
                                             and ($33::text[] is null or state = any($33::text[]))))
   for update
 ), changed as (
   update items i set
-    state = coalesce($2, i.state),
+    state = case when $34::text is not null and i.state = 'dispatched' then 'running' else coalesce($2, i.state) end,
     phase = case when $3 then $4 else i.phase end,
     lease_expires_at = case $5 when 'extend' then now() + i.lease_ttl_ms * interval '1 millisecond'
                                when 'clear' then null else i.lease_expires_at end,
@@ -337,25 +346,37 @@ with target as (
     result_hash = case when $7 then $9 else i.result_hash end,
     error = case when $10 then $11 else i.error end,
     failure_reason = case when $12 then $13 else i.failure_reason end,
-    started_at = case when $14 and i.started_at is null then now() else i.started_at end,
+    started_at = case when ($14 or ($34::text is not null and i.state = 'dispatched')) and i.started_at is null
+                      then now() else i.started_at end,
     finished_at = case when $15 then now() when $18 then null else i.finished_at end,
     progress = coalesce($16, i.progress),
     metadata = case when $17::jsonb is null then i.metadata else i.metadata || $17::jsonb end,
-    last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $28::jsonb is null then 0 else 1 end,
+    last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $28::jsonb is null then 0 else 1 end
+                     + case when $34::text is not null and i.state = 'dispatched' then 1 else 0 end,
     updated_at = now()
   from target t where i.id = t.id
-  returning i.*, t.previous_phase
+  returning i.*, t.previous_phase, ($34::text is not null and t.previous_state = 'dispatched') as started_now
 ), appended as (
   insert into item_events (item_id, seq, type, level, message, data, ts)
-  select c.id, c.last_event_seq - cardinality($23::text[]) - case when $28::jsonb is null then 0 else 1 end + e.n::int,
+  select c.id, c.last_event_seq - cardinality($23::text[]) - case when $28::jsonb is null then 0 else 1 end
+               - case when c.started_now then 1 else 0 end + e.n::int,
          e.type, e.level, e.message, e.data, coalesce(e.ts, now())
   from changed c,
        unnest($23::text[], $24::text[], $25::text[], $26::text[]::jsonb[], $27::timestamptz[])
          with ordinality as e(type, level, message, data, ts, n)
   union all
+  select c.id, c.last_event_seq - case when $28::jsonb is null then 0 else 1 end, 'state', 'info',
+         'dispatched → running',
+         jsonb_build_object('from', 'dispatched', 'to', 'running', 'attempt', c.attempt, 'runnerId', c.runner_id,
+                            'reason', $34::text), now()
+  from changed c where c.started_now
+  union all
   select c.id, c.last_event_seq, 'phase', 'info', c.phase,
          jsonb_build_object('phase', c.phase, 'previous', c.previous_phase) || $28::jsonb, now()
   from changed c where $28::jsonb is not null
+), attempt_closed as (
+  update attempts a set ended_at = now(), outcome = $35
+  from changed c where $35::text is not null and a.item_id = c.id and a.attempt = c.attempt
 ), audited as (
   insert into audit_log (org_id, actor, action, target, request_id, at)
   select c.org_id, $29, $30, $31, $32, now() from changed c where $29::text is not null
@@ -372,7 +393,7 @@ export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): 
   const events = write.events ?? [];
   const writer = write.fence?.writer;
   const audit = write.audit ?? null;
-  const rows = await q.query<ItemRow & { written_at: Date }>(WRITE_ITEM, [
+  const rows = await q.query<ItemRow & { written_at: Date; started_now: boolean }>(WRITE_ITEM, [
     id,
     write.state ?? null,
     change.phase !== undefined,
@@ -406,11 +427,13 @@ export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): 
     audit?.target ?? null,
     audit?.requestId ?? null,
     write.fence?.states ?? null,
+    write.start?.reason ?? null,
+    write.closeAttempt ?? null,
   ]);
   const row = rows[0];
   if (!row) return null;
   const item = toItem(row);
-  const firstSeq = item.lastEventSeq - events.length - (write.phaseEvent ? 1 : 0) + 1;
+  const firstSeq = item.lastEventSeq - events.length - (write.phaseEvent ? 1 : 0) - (row.started_now ? 1 : 0) + 1;
   return {
     item,
     events: events.map((event, index) => ({
@@ -449,9 +472,9 @@ export async function updateItemState(
   id: string,
   state: ItemState,
   change: ItemChange,
-  events: Pick<ItemWrite, 'events' | 'phaseEvent'>,
+  also: Pick<ItemWrite, 'events' | 'phaseEvent' | 'closeAttempt' | 'audit'>,
 ): Promise<Item> {
-  return (await writeLockedItem(q, id, { state, change, ...events })).item;
+  return (await writeLockedItem(q, id, { state, change, ...also })).item;
 }
 
 /** Why a lease ended without the runner finishing the item (the `reason` of its state event). */
