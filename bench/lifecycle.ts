@@ -154,17 +154,41 @@ async function rate(once: Lifecycle, workers = WORKERS): Promise<number> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function p2(pgUrl: string, server: { url: string }, db: Db) {
+/** Where a run's CPU went, per completed unit: server, PostgreSQL and this (load-generating) process, in ms. */
+async function withCpu(
+  server: { child: { pid?: number } } | null,
+  cluster: BenchPostgres,
+  run: () => Promise<number>,
+): Promise<{ rate: number; cpu: string }> {
+  const serverBefore = server ? (cpuSeconds(server.child.pid!) ?? 0) : 0;
+  const pgBefore = cluster.cpuSeconds();
+  const selfBefore = process.cpuUsage();
+  const started = performance.now();
+  const perSecond = await run();
+  const units = perSecond * ((performance.now() - started) / 1000);
+  const ms = (seconds: number) => ((seconds * 1000) / units).toFixed(2);
+  const self = process.cpuUsage(selfBefore);
+  const parts = [
+    server ? `server ${ms((cpuSeconds(server.child.pid!) ?? 0) - serverBefore)}` : null,
+    `PostgreSQL ${ms(cluster.cpuSeconds() - pgBefore)}`,
+    `${server ? 'load generator' : 'engine + load'} ${ms((self.user + self.system) / 1e6)}`,
+  ].filter(Boolean);
+  return { rate: perSecond, cpu: `CPU ms per unit: ${parts.join(', ')}` };
+}
+
+async function p2(pgUrl: string, server: { url: string; child: { pid?: number } }, db: Db, cluster: BenchPostgres) {
   const perRun = Math.ceil(SECONDS * 1500);
   const viaHttp = await seedQueue(db, 'p2-http', perRun);
   const viaEngine = await seedQueue(db, 'p2-engine', perRun);
   log(`P2: ${WORKERS} concurrent review lifecycles for ${SECONDS} s over HTTP…`);
-  const httpRate = await rate(httpLifecycle(server.url, viaHttp.key));
+  const overHttp = await withCpu(server, cluster, () => rate(httpLifecycle(server.url, viaHttp.key)));
+  log(`  ${fmt(overHttp.rate)} lifecycles/s; ${overHttp.cpu}`);
   log(`P2: the same in-process through pg…`);
   const engineDb = await openPostgres(pgUrl);
   try {
-    const engineRate = await rate(engineLifecycle(engineDb, viaEngine.orgId));
-    return { httpRate, engineRate };
+    const inProcess = await withCpu(null, cluster, () => rate(engineLifecycle(engineDb, viaEngine.orgId)));
+    log(`  ${fmt(inProcess.rate)} lifecycles/s; ${inProcess.cpu}`);
+    return { httpRate: overHttp.rate, engineRate: inProcess.rate };
   } finally {
     await engineDb.close();
   }
@@ -333,7 +357,7 @@ if (bin) {
     const db = await openPostgres(cluster.url, { max: 8 });
     const server = await startServeProcess({ DATABASE_URL: cluster.url, RUNPLANE_LOG_LEVEL: 'warn' });
     try {
-      const lifecycles = await p2(cluster.url, server, db);
+      const lifecycles = await p2(cluster.url, server, db, cluster);
       results.push(
         `P2 lifecycles/s, PostgreSQL: HTTP ${fmt(lifecycles.httpRate)}, in-process engine ${fmt(lifecycles.engineRate)}, ` +
           `ratio ${(lifecycles.httpRate / lifecycles.engineRate).toFixed(2)} (goal ≥ 500 and ≥ 0.8)`,

@@ -4,7 +4,7 @@
 // all of the runner's leases. A deregister hands unfinished items back at once.
 
 import type { Queryable } from '../store/db.ts';
-import { type EndedLease, extendHeldLeases, releaseLeases } from '../store/sql/items.ts';
+import { releaseLeases } from '../store/sql/items.ts';
 import {
   getRunner,
   listRunners,
@@ -74,21 +74,22 @@ export async function heartbeat(
   runnerId: string,
   report: HeartbeatReport,
 ): Promise<HeartbeatAnswer> {
-  let abandoned: EndedLease[] = [];
-  const answer = await core.db.tx(async (tx) => {
-    const beat = await recordHeartbeat(tx, orgId, runnerId, report);
-    if (!beat) throw await missingRunner(tx, orgId, runnerId);
-    const listed = report.taskIds === null ? null : [...new Set(report.taskIds)];
-    const held = await extendHeldLeases(tx, orgId, runnerId, listed);
-    // Listed: the runner dropped whatever it did not list, except a claim whose answer may still be on its way
-    // (claimsPendingMs). Not listed: `currentJobs: 0` means it holds nothing; a lease claimed after its previous
-    // heartbeat may still be on its way to it, so only older ones are released.
-    const release =
-      listed !== null ? held.unlisted : report.currentJobs === 0 && beat.previousHeartbeatAt ? held.extended : [];
-    const released =
-      release.length === 0
-        ? []
-        : await releaseLeases(
+  const listed = report.taskIds === null ? null : [...new Set(report.taskIds)];
+  // One statement records the beat and extends the leases (the common case: nothing to release, one round trip).
+  const beat = await recordHeartbeat(core.db, orgId, runnerId, report, listed);
+  if (!beat) throw await missingRunner(core.db, orgId, runnerId);
+  const held = beat.leases;
+  // Listed: the runner dropped whatever it did not list, except a claim whose answer may still be on its way
+  // (claimsPendingMs). Not listed: `currentJobs: 0` means it holds nothing; a lease claimed after its previous
+  // heartbeat may still be on its way to it, so only older ones are released. The release statement re-checks
+  // each lease under its row lock, so a lease that moved on since the beat is left alone.
+  const release =
+    listed !== null ? held.unlisted : report.currentJobs === 0 && beat.previousHeartbeatAt ? held.extended : [];
+  const released =
+    release.length === 0
+      ? []
+      : await core.db.tx((tx) =>
+          releaseLeases(
             tx,
             {
               orgId,
@@ -101,20 +102,18 @@ export async function heartbeat(
                   : null,
             },
             'runner_abandoned',
-          );
-    abandoned = released;
-    const releasedIds = new Set(released.map((item) => item.id));
-    const extended = new Set(held.extended);
-    return {
-      runner: { ...beat.runner, activeItems: held.extended.length + held.unlisted.length - releasedIds.size },
-      cancelTaskIds: held.cancelRequested.filter((id) => !releasedIds.has(id)),
-      staleTaskIds: (listed ?? []).filter((id) => !extended.has(id)),
-      releasedTaskIds: [...releasedIds],
-    };
-  });
+          ),
+        );
   core.metrics.heartbeats.inc();
-  leasesEnded(core, abandoned, 'runner_abandoned');
-  return answer;
+  leasesEnded(core, released, 'runner_abandoned');
+  const releasedIds = new Set(released.map((item) => item.id));
+  const extended = new Set(held.extended);
+  return {
+    runner: { ...beat.runner, activeItems: held.extended.length + held.unlisted.length - releasedIds.size },
+    cancelTaskIds: held.cancelRequested.filter((id) => !releasedIds.has(id)),
+    staleTaskIds: (listed ?? []).filter((id) => !extended.has(id)),
+    releasedTaskIds: [...releasedIds],
+  };
 }
 
 /** 409 runner_replaced when the runner exists under another instance, else 404. */

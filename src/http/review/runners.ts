@@ -208,7 +208,8 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
   app.post(
     '/api/runners/tasks/:id/status',
     {
-      config: { scope: 'runners:write' },
+      // A runner's progress report, like a log batch: it is in the task's event log, not audited row by row.
+      config: { scope: 'runners:write', audit: false },
       schema: {
         tags,
         params: TaskParams,

@@ -311,7 +311,7 @@ export interface WrittenItem {
 }
 
 /** SQL list of the states in which a runner holds an item: the guard of every statement that ends a lease. */
-const LEASED = LEASED_STATES.map((state) => `'${state}'`).join(', ');
+export const LEASED = LEASED_STATES.map((state) => `'${state}'`).join(', ');
 
 /**
  * The fence in SQL, on a row of `items`: the writing runner attempt (SQL expressions for its runner id, attempt and
@@ -617,48 +617,6 @@ export function releaseLeases(q: Queryable, selection: LeaseSelection, reason: L
       selection.claimedAtLeastMsAgo ?? null,
     ],
   );
-}
-
-export interface HeldLeases {
-  /** Leases extended by this heartbeat. */
-  extended: string[];
-  /** Live leases the heartbeat did not list (all are extended when it lists none). */
-  unlisted: string[];
-  /** Held items whose cancellation was requested. */
-  cancelRequested: string[];
-}
-
-/**
- * A runner heartbeat's lease statement: extends the live leases it lists (every live lease when `listed` is null)
- * and reports the rest, in one round trip. A lapsed lease is not revived: the reaper is about to requeue it.
- */
-export async function extendHeldLeases(
-  q: Queryable,
-  orgId: string,
-  runnerId: string,
-  listed: readonly string[] | null,
-): Promise<HeldLeases> {
-  const rows = await q.query<{
-    extended: string[] | null;
-    unlisted: string[] | null;
-    cancel_requested: string[] | null;
-  }>(
-    `with held as (
-       select id, state from items
-       where org_id = $1 and runner_id = $2 and lease_expires_at > now() and state in (${LEASED})
-       for update
-     ), extended as (
-       update items i set lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond'
-       from held h where i.id = h.id and ($3::text[] is null or h.id = any($3::text[]))
-       returning i.id
-     )
-     select (select array_agg(id order by id) from extended) as extended,
-            (select array_agg(id order by id) from held where not ($3::text[] is null or id = any($3::text[]))) as unlisted,
-            (select array_agg(id order by id) from held where state = 'cancel_requested') as cancel_requested`,
-    [orgId, runnerId, listed],
-  );
-  const row = rows[0]!;
-  return { extended: row.extended ?? [], unlisted: row.unlisted ?? [], cancelRequested: row.cancel_requested ?? [] };
 }
 
 /** Closes the attempt row when its item finishes or is handed back. */

@@ -1,6 +1,7 @@
 // Runner registrations. A runner id is chosen by the runner and unique within its org.
 import type { Runner, RunnerStatus } from '../../core/types.ts';
 import type { Queryable } from '../db.ts';
+import { LEASED } from './items.ts';
 
 interface RunnerRow {
   org_id: string;
@@ -63,24 +64,67 @@ export async function upsertRunner(q: Queryable, reg: RunnerRegistration & { ins
   return toRunner(rows[0]!);
 }
 
+export interface HeldLeases {
+  /** Leases extended by this heartbeat. */
+  extended: string[];
+  /** Live leases the heartbeat did not list (all are extended when it lists none). */
+  unlisted: string[];
+  /** Held items whose cancellation was requested. */
+  cancelRequested: string[];
+}
+
+export interface RecordedHeartbeat {
+  runner: Runner;
+  /** The heartbeat before this one. */
+  previousHeartbeatAt: Date | null;
+  leases: HeldLeases;
+}
+
 /**
- * Records a heartbeat of the runner's current instance (any instance when `instance` is null) and returns the row
- * with the time of the heartbeat before this one; null when no such runner instance exists.
+ * A heartbeat of the runner's current instance (any instance when `instance` is null), as one statement (one round
+ * trip, atomic without a transaction): records it, extends the live leases it lists (every live lease when `listed`
+ * is null) and reports the rest. The runner row is locked before its items, as the claim does. A lapsed lease is
+ * not revived: the reaper is about to requeue it. Null when no such runner instance exists.
  */
 export async function recordHeartbeat(
   q: Queryable,
   orgId: string,
   id: string,
   report: { status: RunnerStatus; currentJobs: number; instance: string | null },
-): Promise<{ runner: Runner; previousHeartbeatAt: Date | null } | null> {
-  const rows = await q.query<RunnerRow>(
-    `update runners set status = $3, current_jobs = $4, previous_heartbeat_at = last_heartbeat_at,
-       last_heartbeat_at = now(), updated_at = now()
-     where org_id = $1 and id = $2 and ($5::text is null or instance_id = $5)
-     returning *, 0 as active_items`,
-    [orgId, id, report.status, report.currentJobs, report.instance],
+  listed: readonly string[] | null,
+): Promise<RecordedHeartbeat | null> {
+  const rows = await q.query<
+    RunnerRow & { extended: string[] | null; unlisted: string[] | null; cancel_requested: string[] | null }
+  >(
+    `with beat as (
+       update runners set status = $3, current_jobs = $4, previous_heartbeat_at = last_heartbeat_at,
+         last_heartbeat_at = now(), updated_at = now()
+       where org_id = $1 and id = $2 and ($5::text is null or instance_id = $5)
+       returning *
+     ), held as (
+       select id, state from items
+       where org_id = $1 and runner_id = $2 and lease_expires_at > now() and state in (${LEASED})
+         and exists (select 1 from beat)
+       for update
+     ), extended as (
+       update items i set lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond'
+       from held h where i.id = h.id and ($6::text[] is null or h.id = any($6::text[]))
+       returning i.id
+     )
+     select beat.*, 0 as active_items,
+            (select array_agg(id order by id) from extended) as extended,
+            (select array_agg(id order by id) from held where not ($6::text[] is null or id = any($6::text[]))) as unlisted,
+            (select array_agg(id order by id) from held where state = 'cancel_requested') as cancel_requested
+     from beat`,
+    [orgId, id, report.status, report.currentJobs, report.instance, listed],
   );
-  return rows[0] ? { runner: toRunner(rows[0]), previousHeartbeatAt: rows[0].previous_heartbeat_at } : null;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    runner: toRunner(row),
+    previousHeartbeatAt: row.previous_heartbeat_at,
+    leases: { extended: row.extended ?? [], unlisted: row.unlisted ?? [], cancelRequested: row.cancel_requested ?? [] },
+  };
 }
 
 /** Marks the runner offline and ends its instance; null when no such runner (instance) exists. */
