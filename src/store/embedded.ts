@@ -1,10 +1,12 @@
 // Embedded store: PGlite (PostgreSQL in WASM) on a data directory, so `npm start` needs no database server.
-// PGlite runs one query at a time and serialises transactions itself; callers must use the `tx` handle inside
-// a transaction (a plain query would wait for the transaction to end).
+// PGlite has one session (PgliteSession): statements queue for it, a transaction holds it until it ends, so callers
+// must use the `tx` handle inside a transaction (a plain query would wait for the transaction to end).
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
-import type { Db, Queryable } from './db.ts';
+import type { Db, NotificationHandlers, Queryable } from './db.ts';
+import { PgliteSession } from './pglite-session.ts';
 
 const parsers = { [types.INT8]: (value: string) => Number(value) };
 
@@ -28,53 +30,59 @@ export async function openEmbedded(
     await pglite.waitReady;
   }
 
+  const session = new PgliteSession(pglite);
+  const channels = new Map<string, NotificationHandlers>();
+  session.onNotification((channel, payload) => channels.get(channel)?.notification(channel, payload));
+  const statement = <Row>(sql: string, params?: readonly unknown[]) => session.run<Row>(sql, params);
+
   const db: Db & { dump(): Promise<Blob> } = {
     kind: 'embedded',
-    async query<Row>(sql: string, params?: readonly unknown[]) {
-      return (await pglite.query<Row>(sql, params as unknown[])).rows;
-    },
-    async tx(fn) {
-      return pglite.transaction(async (tx) => {
-        const scoped: Queryable = {
-          query: async <Row>(sql: string, params?: readonly unknown[]) =>
-            (await tx.query<Row>(sql, params as unknown[])).rows,
-          exec: async (sql: string) => {
-            await tx.exec(sql);
-          },
-        };
-        return fn(scoped);
+    query: (sql, params) => session.exclusive(() => statement(sql, params)),
+    tx(fn) {
+      return session.exclusive(async () => {
+        const scoped: Queryable = { query: statement, exec: (sql) => session.script(sql) };
+        await session.run('begin');
+        try {
+          const result = await fn(scoped);
+          await session.run('commit');
+          return result;
+        } catch (error) {
+          await session.run('rollback').catch(() => {});
+          throw error;
+        }
       });
     },
-    async exec(sql) {
-      await pglite.exec(sql);
-    },
+    exec: (sql) => session.exclusive(() => session.script(sql)),
     // The data directory is locked to this process: it leads whatever there is to lead.
     async lead() {
       return { leading: true, async close() {} };
     },
-    // One in-process connection: it cannot drop, so `connected` runs once.
-    async listen(channels, handlers) {
-      const stops = await Promise.all(
-        channels.map((channel) => pglite.listen(channel, (payload) => handlers.notification(channel, payload))),
-      );
+    // One in-process connection: it cannot drop, so `connected` runs once. Notifications arrive with the answers
+    // of the session's statements (PgliteSession) and go to the channel's handlers.
+    async listen(names, handlers) {
+      for (const name of names) {
+        channels.set(name, handlers);
+        await db.query(`listen ${pg.escapeIdentifier(name)}`);
+      }
       handlers.connected();
       return {
         async close() {
           if (pglite.closed) return;
-          await Promise.all(stops.map((stop) => stop()));
+          for (const name of names) {
+            channels.delete(name);
+            await db.query(`unlisten ${pg.escapeIdentifier(name)}`);
+          }
         },
       };
     },
     async close() {
       try {
-        if (!pglite.closed) await pglite.close();
+        if (!pglite.closed) await session.exclusive(() => pglite.close());
       } finally {
         release();
       }
     },
-    async dump() {
-      return pglite.dumpDataDir('none');
-    },
+    dump: () => session.exclusive(() => pglite.dumpDataDir('none')),
   };
   return db;
 }

@@ -13,6 +13,10 @@ create index items_pending_by_class on items (org_id, required_tags, profile_id,
 -- checks that no event is orphaned after its races.
 alter table item_events drop constraint item_events_item_id_fkey;
 
+-- Every heartbeat rewrote this index entry (last_heartbeat_at), so no heartbeat update could be HOT; the runner list
+-- it served sorts one org's runners, which is cheap without it.
+drop index runners_by_heartbeat;
+
 -- As in 0005 (one call, runner row lock, SKIP LOCKED, guarded claim statement); only the pick changed.
 create or replace function runplane_claim_items(
   p_org_id text, p_runner_id text, p_profile_ids text[], p_limit integer, p_tags text[], p_item_id text,

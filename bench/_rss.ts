@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+const dir = process.argv[2]!;
+const extra = process.argv[3] ? JSON.parse(process.argv[3]) : {};
+const rss = () => Math.round(process.memoryUsage().rss / 1048576);
+console.log('start', rss());
+const t0 = Date.now();
+const pg = new PGlite({ dataDir: dir, ...extra });
+await pg.waitReady;
+console.log('ready', rss(), Date.now() - t0, 'ms');
+await pg.query('select 1');
+const r = await pg.query<{ s: string }>("select current_setting('shared_buffers') as s, current_setting('wal_buffers') as w, current_setting('work_mem') as wm");
+console.log(r.rows[0], 'after query', rss());
+global.gc?.();
+await new Promise((r) => setTimeout(r, 500));
+console.log('idle', rss(), JSON.stringify(process.memoryUsage()));
+await pg.close();

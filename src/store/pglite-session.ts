@@ -1,0 +1,106 @@
+// The embedded store's one session with PGlite, spoken in the PostgreSQL wire protocol (issue 13). PGlite's own
+// `query` parses and plans every statement again and crosses into WebAssembly five times per query; here each
+// statement text is parsed once per session as a named prepared statement, and a query is one crossing (Bind,
+// Describe, Execute, Sync in one buffer). Messages are built and read by `pg-protocol`, parameters serialised and
+// results parsed by `pg`'s own functions, so rows look exactly as they do from the PostgreSQL driver.
+//
+// The session is PGlite's only connection: everything (queries, transactions, LISTEN, scripts) passes through one
+// queue here, so a statement never runs inside another caller's transaction.
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import pgUtils from 'pg/lib/utils.js';
+import { serialize } from 'pg-protocol';
+import type { BackendMessage, DatabaseError } from 'pg-protocol/dist/messages.js';
+import { Parser } from 'pg-protocol/dist/parser.js';
+
+const INT8 = 20;
+// bigint columns (count(*), sums) are small here; numbers keep both drivers' rows identical.
+const parserOf = (oid: number) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, 'text'));
+
+type Notify = (channel: string, payload: string) => void;
+
+export class PgliteSession {
+  readonly #pglite: PGlite;
+  readonly #prepared = new Map<string, string>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #onNotification: Notify = () => {};
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  /** Receives NOTIFY messages for the channels this session LISTENs on. */
+  onNotification(handler: Notify): void {
+    this.#onNotification = handler;
+  }
+
+  /** Runs `fn` with the session to itself (a transaction, a script); other callers wait their turn. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** One statement, prepared on first use; call inside `exclusive`. */
+  async run<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    let name = this.#prepared.get(sql);
+    const parse = name === undefined;
+    if (name === undefined) name = `rp${this.#prepared.size}`;
+    const message = Buffer.concat([
+      ...(parse ? [serialize.parse({ name, text: sql, types: [] })] : []),
+      serialize.bind({ statement: name, values: params.map((value) => pgUtils.prepareValue(value)) }),
+      serialize.describe({ type: 'P' }),
+      serialize.execute({}),
+      serialize.sync(),
+    ]);
+    const response = await this.#pglite.runExclusive(async () => this.#pglite.execProtocolRawSync(message));
+    const rows: Row[] = [];
+    let error: DatabaseError | null = null;
+    let parsed = false;
+    let parsers: ((text: string) => unknown)[] = [];
+    let names: string[] = [];
+    new Parser().parse(
+      Buffer.from(response.buffer, response.byteOffset, response.byteLength),
+      (msg: BackendMessage) => {
+        switch (msg.name) {
+          case 'rowDescription': {
+            const { fields } = msg as unknown as { fields: { name: string; dataTypeID: number }[] };
+            names = fields.map((field) => field.name);
+            parsers = fields.map((field) => parserOf(field.dataTypeID) as (text: string) => unknown);
+            break;
+          }
+          case 'dataRow': {
+            const { fields } = msg as unknown as { fields: (string | null)[] };
+            const row: Record<string, unknown> = {};
+            for (let i = 0; i < fields.length; i++) {
+              const text = fields[i];
+              row[names[i]!] = text === null || text === undefined ? null : parsers[i]!(text);
+            }
+            rows.push(row as Row);
+            break;
+          }
+          case 'parseComplete':
+            parsed = true;
+            break;
+          case 'error':
+            error ??= msg as DatabaseError;
+            break;
+          case 'notification': {
+            const { channel, payload } = msg as unknown as { channel: string; payload: string };
+            queueMicrotask(() => this.#onNotification(channel, payload));
+            break;
+          }
+        }
+      },
+    );
+    // Only a statement that parsed is known to the session; a failed Parse is sent again next time.
+    if (parsed) this.#prepared.set(sql, name);
+    if (error) throw error;
+    return rows;
+  }
+
+  /** A script of several statements (migrations), through PGlite's simple-query path; call inside `exclusive`. */
+  async script(sql: string): Promise<void> {
+    await this.#pglite.exec(sql);
+  }
+}
