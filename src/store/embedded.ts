@@ -1,22 +1,16 @@
 // Embedded store: PGlite (PostgreSQL in WASM) on a data directory, so `npm start` needs no database server.
-// PGlite has one session (PgliteSession): statements queue for it, a transaction holds it until it ends, so callers
-// must use the `tx` handle inside a transaction (a plain query would wait for the transaction to end).
+// PGlite runs in a worker thread (pglite-worker.ts), off the HTTP thread. It has one session: statements queue for
+// it, a transaction holds it until it ends, so callers must use the `tx` handle inside a transaction (a plain query
+// would wait for the transaction to end).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite, types } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Db, NotificationHandlers, Queryable } from './db.ts';
-import { PgliteSession } from './pglite-session.ts';
-
-const parsers = { [types.INT8]: (value: string) => Number(value) };
-
-// PostgreSQL's default 128 MB of shared buffers live in PGlite's WebAssembly memory, which never shrinks: a busy
-// embedded store kept ~130 MB more resident than its data needs. The embedded store serves one process; 16 MB
-// holds its hot rows (measured: idle RSS of a reopened store 324 → 211 MB).
-const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+import type { SerializedError, WorkerCall, WorkerMessage, WorkerOptions } from './pglite-worker.ts';
 
 /**
  * Creates the PostgreSQL cluster of a new data directory in a child process. initdb inside PGlite grows its
@@ -39,51 +33,143 @@ async function initDataDir(pgdata: string): Promise<void> {
   }
 }
 
+/** The main thread's end of the store's worker: one call at a time, answered in order. */
+class WorkerConnection {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  #nextId = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #gone: Error | null = null;
+  onNotification: (channel: string, payload: string) => void = () => {};
+  readonly #ready: Promise<void>;
+  #started!: { resolve(): void; reject(error: Error): void };
+
+  constructor(options: WorkerOptions) {
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#started = { resolve, reject };
+    });
+    // Nobody may wait for readiness (a failed open rejects later calls instead): never an unhandled rejection.
+    this.#ready.catch(() => {});
+    this.#worker = new Worker(new URL('./pglite-worker-boot.js', import.meta.url), {
+      workerData: options,
+      transferList: options.snapshot ? [options.snapshot] : [],
+    });
+    this.#worker.on('message', (message: WorkerMessage) => this.#receive(message));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', () => this.#fail(new Error('the embedded store stopped')));
+  }
+
+  /** Resolves once PGlite is open in the worker. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  #receive(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.#started.resolve();
+        return;
+      case 'failed':
+        this.#started.reject(deserializeError(message.error));
+        return;
+      case 'notification':
+        this.onNotification(message.channel, message.payload);
+        return;
+      case 'result':
+      case 'error': {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.type === 'result') pending?.resolve(message.value);
+        else pending?.reject(deserializeError(message.error));
+      }
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#gone ??= error;
+    this.#started.reject(error);
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  /** Sends one call; call inside `exclusive`. */
+  call<T>(call: DistributiveOmit<WorkerCall, 'id'>): Promise<T> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage({ ...call, id });
+    });
+  }
+
+  /** Runs `fn` with the session to itself (a statement, a transaction, a script); other callers wait their turn. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
+  }
+}
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/** The worker's error as the drivers throw it: message, SQLSTATE `code` and the other fields of the original. */
+function deserializeError(serialized: SerializedError): Error {
+  return Object.assign(new Error(serialized.message), serialized.fields);
+}
+
 /** Opens PGlite on `dataDir` (on disk, locked against a second process) or, with `memory`, from an optional snapshot. */
 export async function openEmbedded(
   options: { dataDir: string } | { memory: true; snapshot?: Blob | File },
 ): Promise<Db> {
   let release = () => {};
-  let pglite: PGlite;
+  let connection: WorkerConnection;
   if ('dataDir' in options) {
     release = lockDataDir(options.dataDir);
     const pgdata = path.join(options.dataDir, 'pgdata');
     try {
       if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initDataDir(pgdata);
-      pglite = new PGlite({ dataDir: pgdata, parsers, startParams });
-      await pglite.waitReady;
+      connection = new WorkerConnection({ pgdata });
+      await connection.ready();
     } catch (error) {
       release();
       throw error;
     }
   } else {
-    pglite = new PGlite({ parsers, startParams, ...(options.snapshot ? { loadDataDir: options.snapshot } : {}) });
-    await pglite.waitReady;
+    connection = new WorkerConnection({
+      snapshot: options.snapshot ? await options.snapshot.arrayBuffer() : undefined,
+    });
+    await connection.ready();
   }
 
-  const session = new PgliteSession(pglite);
   const channels = new Map<string, NotificationHandlers>();
-  session.onNotification((channel, payload) => channels.get(channel)?.notification(channel, payload));
-  const statement = <Row>(sql: string, params?: readonly unknown[]) => session.run<Row>(sql, params);
+  connection.onNotification = (channel, payload) => channels.get(channel)?.notification(channel, payload);
+  const statement = <Row>(sql: string, params: readonly unknown[] = []) =>
+    connection.call<Row[]>({ op: 'run', sql, params });
+  const script = (sql: string) => connection.call<void>({ op: 'script', sql });
+  let closed = false;
 
   const db: Db & { dump(): Promise<Blob> } = {
     kind: 'embedded',
-    query: (sql, params) => session.exclusive(() => statement(sql, params)),
+    query: (sql, params) => connection.exclusive(() => statement(sql, params)),
     tx(fn) {
-      return session.exclusive(async () => {
-        const scoped: Queryable = { query: statement, exec: (sql) => session.script(sql) };
-        await session.run('begin');
+      return connection.exclusive(async () => {
+        const scoped: Queryable = { query: statement, exec: script };
+        await statement('begin');
         try {
           const result = await fn(scoped);
-          await session.run('commit');
+          await statement('commit');
           return result;
         } catch (error) {
-          await session.run('rollback').catch(() => {});
+          await statement('rollback').catch(() => {});
           throw error;
         }
       });
     },
-    exec: (sql) => session.exclusive(() => session.script(sql)),
+    exec: (sql) => connection.exclusive(() => script(sql)),
     // The data directory is locked to this process: it leads whatever there is to lead.
     async lead() {
       return { leading: true, async close() {} };
@@ -98,7 +184,7 @@ export async function openEmbedded(
       handlers.connected();
       return {
         async close() {
-          if (pglite.closed) return;
+          if (closed) return;
           for (const name of names) {
             channels.delete(name);
             await db.query(`unlisten ${pg.escapeIdentifier(name)}`);
@@ -107,13 +193,16 @@ export async function openEmbedded(
       };
     },
     async close() {
+      if (closed) return;
+      closed = true;
       try {
-        if (!pglite.closed) await session.exclusive(() => pglite.close());
+        await connection.exclusive(() => connection.call({ op: 'close' })).catch(() => {});
+        await connection.terminate();
       } finally {
         release();
       }
     },
-    dump: () => session.exclusive(() => pglite.dumpDataDir('none')),
+    dump: () => connection.exclusive(async () => new Blob([await connection.call<ArrayBuffer>({ op: 'dump' })])),
   };
   return db;
 }

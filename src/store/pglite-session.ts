@@ -4,8 +4,8 @@
 // Describe, Execute, Sync in one buffer). Messages are built and read by `pg-protocol`, parameters serialised and
 // results parsed by `pg`'s own functions, so rows look exactly as they do from the PostgreSQL driver.
 //
-// The session is PGlite's only connection: everything (queries, transactions, LISTEN, scripts) passes through one
-// queue here, so a statement never runs inside another caller's transaction.
+// It runs in the store's worker thread (pglite-worker.ts); the main thread queues every call for it (embedded.ts),
+// so statements never interleave.
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
@@ -22,7 +22,6 @@ type Notify = (channel: string, payload: string) => void;
 export class PgliteSession {
   readonly #pglite: PGlite;
   readonly #prepared = new Map<string, string>();
-  #queue: Promise<unknown> = Promise.resolve();
   #onNotification: Notify = () => {};
 
   constructor(pglite: PGlite) {
@@ -34,15 +33,8 @@ export class PgliteSession {
     this.#onNotification = handler;
   }
 
-  /** Runs `fn` with the session to itself (a transaction, a script); other callers wait their turn. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  /** One statement, prepared on first use; call inside `exclusive`. */
-  async run<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  /** One statement, prepared on first use. */
+  run<Row>(sql: string, params: readonly unknown[] = []): Row[] {
     let name = this.#prepared.get(sql);
     const parse = name === undefined;
     if (name === undefined) name = `rp${this.#prepared.size}`;
@@ -53,7 +45,7 @@ export class PgliteSession {
       serialize.execute({}),
       serialize.sync(),
     ]);
-    const response = await this.#pglite.runExclusive(async () => this.#pglite.execProtocolRawSync(message));
+    const response = this.#pglite.execProtocolRawSync(message);
     const rows: Row[] = [];
     let error: DatabaseError | null = null;
     let parsed = false;
@@ -99,7 +91,7 @@ export class PgliteSession {
     return rows;
   }
 
-  /** A script of several statements (migrations), through PGlite's simple-query path; call inside `exclusive`. */
+  /** A script of several statements (migrations), through PGlite's simple-query path. */
   async script(sql: string): Promise<void> {
     await this.#pglite.exec(sql);
   }
