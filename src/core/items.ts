@@ -5,6 +5,9 @@
 import type { Queryable } from '../store/db.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {
+  type AppendedEvents,
+  appendItemEventsRow,
+  appendLockedItemEvents,
   type ClaimRequest,
   claimItems,
   getItem,
@@ -17,9 +20,7 @@ import {
   RunnerReplaced,
   releaseLeases,
   updateItem,
-  type WrittenItem,
   writeItemRow,
-  writeLockedItem,
 } from '../store/sql/items.ts';
 import { getRunnerTags } from '../store/sql/runners.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
@@ -29,7 +30,7 @@ import { conflict, notFound } from './errors.ts';
 import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
 import { onItemFinished } from './review-delivery.ts';
-import { type ItemState, isLeased, isTerminal } from './states.ts';
+import { isLeased, isTerminal } from './states.ts';
 import { transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 import { announceItemNews, announceWork, leasesEnded } from './work-announce.ts';
@@ -248,27 +249,34 @@ export async function writeItem<T>(
 }
 
 /**
- * A runner's write that needs no decision beyond the fence (a log batch, a phase report on a running item, a lease
- * extension): one statement locks the row, checks the fence in SQL and writes (one round trip, no transaction
- * around it). Null when the writer is an operator, or the fence or `states` refused (nothing was written): the
- * caller then takes the engine's path, which explains a refusal or makes a write the statement could not.
+ * A runner's write that needs no decision beyond the fence (a log batch, a phase report, a lease extension): one
+ * statement locks the row, checks the fence in SQL and writes (one round trip, no transaction around it). Null
+ * when the writer is an operator or the fence refused (nothing was written): the caller then takes the engine's
+ * path, which explains a refusal or makes an operator's write.
  */
-export async function fencedRunnerWrite(
+async function fencedRunnerWrite<T>(
   core: Core,
   orgId: string,
   itemId: string,
   writer: WriterIdentity,
   write: Omit<ItemWrite, 'fence' | 'audit'>,
-  states?: readonly ItemState[],
-): Promise<WrittenItem | null> {
+  statement: (q: Queryable, id: string, write: ItemWrite) => Promise<T | null>,
+): Promise<T | null> {
   if (writerKind(writer) !== 'runner') return null;
-  const written = await writeItemRow(core.db, itemId, {
-    ...write,
-    fence: { orgId, writer, states },
-    audit: auditRowFor(),
-  });
+  const written = await statement(core.db, itemId, { ...write, fence: { orgId, writer }, audit: auditRowFor() });
   if (written) announceItemNews(core, orgId, [itemId]);
   return written;
+}
+
+/** A runner's lease extension (a session heartbeat) in one statement; null as fencedRunnerWrite. */
+export async function extendLeaseFenced(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  writer: WriterIdentity,
+): Promise<Item | null> {
+  const written = await fencedRunnerWrite(core, orgId, itemId, writer, { change: { lease: 'extend' } }, writeItemRow);
+  return written?.item ?? null;
 }
 
 /** Records the runner's current phase; the first phase report moves a dispatched item to running. */
@@ -280,11 +288,14 @@ export async function recordPhase(
   writer: WriterIdentity,
 ): Promise<Item> {
   const change = { phase, lease: 'extend' as const };
-  const fast = await fencedRunnerWrite(core, orgId, itemId, writer, {
-    change,
-    phaseEvent: {},
-    start: { reason: 'phase_reported' },
-  });
+  const fast = await fencedRunnerWrite(
+    core,
+    orgId,
+    itemId,
+    writer,
+    { change, phaseEvent: {}, start: { reason: 'phase_reported' } },
+    writeItemRow,
+  );
   if (fast) return fast.item;
   return writeItem(
     core,
@@ -321,16 +332,23 @@ export async function appendItemEvents(
   events: readonly NewEvent[],
   writer: WriterIdentity,
   rules: WriteRules = {},
-): Promise<WrittenItem> {
+): Promise<AppendedEvents> {
   const written =
-    (await fencedRunnerWrite(core, orgId, itemId, writer, { change: { lease: 'extend' }, events })) ??
+    (await fencedRunnerWrite(
+      core,
+      orgId,
+      itemId,
+      writer,
+      { change: { lease: 'extend' }, events },
+      appendItemEventsRow,
+    )) ??
     (await writeItem(
       core,
       orgId,
       itemId,
       writer,
       'append events',
-      (tx, _item, { lease }) => writeLockedItem(tx, itemId, { change: { lease }, events }),
+      (tx, _item, { lease }) => appendLockedItemEvents(tx, itemId, { change: { lease }, events }),
       rules,
     ));
   core.metrics.logBatches.inc();

@@ -21,7 +21,7 @@ import {
   appendItemEvents,
   claimForRunner,
   claimItemsOrNotFound,
-  fencedRunnerWrite,
+  extendLeaseFenced,
   finishItem,
   getItemOrThrow,
   insertPendingItem,
@@ -203,8 +203,8 @@ export async function patchSession(
 /** Extends the session's lease (a runner's heartbeat); the answer tells the runner whether to stop. */
 export async function heartbeatSession(core: Core, orgId: string, id: string, writer: WriterIdentity): Promise<Item> {
   core.metrics.heartbeats.inc();
-  const fast = await fencedRunnerWrite(core, orgId, id, writer, { change: { lease: 'extend' } });
-  if (fast) return fast.item;
+  const fast = await extendLeaseFenced(core, orgId, id, writer);
+  if (fast) return fast;
   return writeItem(core, orgId, id, writer, 'heartbeat', (tx, _item, { lease }) => updateItem(tx, id, { lease }), {
     what: 'session',
     operatorAllowed: (item) => isLeased(item.state),
@@ -301,11 +301,11 @@ export async function appendSessionEvents(
   events: NewEvent[],
   writer: WriterIdentity,
 ): Promise<{ events: ItemEvent[]; cancelRequested: boolean }> {
-  const { item, events: stored } = await appendItemEvents(core, orgId, id, events, writer, {
+  const { head, events: stored } = await appendItemEvents(core, orgId, id, events, writer, {
     what: 'session',
     operatorAllowed: () => true,
   });
-  return { events: stored, cancelRequested: item.state === 'cancel_requested' };
+  return { events: stored, cancelRequested: head.state === 'cancel_requested' };
 }
 export async function readSessionEvents(
   q: Queryable,

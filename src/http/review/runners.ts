@@ -252,7 +252,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { item, events } = await appendItemEvents(
+      const { head, events } = await appendItemEvents(
         core,
         principalOf(request).orgId,
         request.params.id,
@@ -263,8 +263,8 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       return {
         data: {
           appended: events.length,
-          lastSeq: events.at(-1)?.seq ?? item.lastEventSeq,
-          cancelRequested: item.state === 'cancel_requested',
+          lastSeq: events.at(-1)?.seq ?? head.lastEventSeq,
+          cancelRequested: head.state === 'cancel_requested',
         },
       };
     },

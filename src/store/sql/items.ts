@@ -287,12 +287,7 @@ export interface ItemWrite {
    * Write only while this runner attempt holds the item (RUNNER_HOLDS, checked on the locked row); when it does
    * not, nothing is written and the answer is null. Without a fence the caller holds the row lock and has checked.
    */
-  fence?: {
-    orgId: string;
-    writer: WriterIdentity;
-    /** Only while the item is in one of these states (a write that would move it takes the engine's path). */
-    states?: readonly ItemState[];
-  };
+  fence?: { orgId: string; writer: WriterIdentity };
   /**
    * A runner's first report: a dispatched item moves to running (started now) with its state event, `reason` as
    * its reason. Only fenced runner writes use it; the transition function makes every other state change.
@@ -328,15 +323,14 @@ export const runnerHolds = (runner: string, attempt: string, instance: string) =
 // round trip and one row version. Events arrive as parallel arrays (unnest), so the text is fixed and prepared once.
 // Event order: `events`, then the state event of a start (dispatched → running, the same shape the transition
 // function writes), then the phase event.
-const WRITE_ITEM = `
+const writeItemStatement = (answer: string) => `
 with target as (
   select id, phase as previous_phase, state as previous_state from items
-  where id = $1 and ($19::text is null or (org_id = $19 and ${runnerHolds('$20', '$21', '$22')}
-                                            and ($33::text[] is null or state = any($33::text[]))))
+  where id = $1 and ($19::text is null or (org_id = $19 and ${runnerHolds('$20', '$21', '$22')}))
   for update
 ), changed as (
   update items i set
-    state = case when $34::text is not null and i.state = 'dispatched' then 'running' else coalesce($2, i.state) end,
+    state = case when $33::text is not null and i.state = 'dispatched' then 'running' else coalesce($2, i.state) end,
     phase = case when $3 then $4 else i.phase end,
     lease_expires_at = case $5 when 'extend' then now() + i.lease_ttl_ms * interval '1 millisecond'
                                when 'clear' then null else i.lease_expires_at end,
@@ -346,16 +340,16 @@ with target as (
     result_hash = case when $7 then $9 else i.result_hash end,
     error = case when $10 then $11 else i.error end,
     failure_reason = case when $12 then $13 else i.failure_reason end,
-    started_at = case when ($14 or ($34::text is not null and i.state = 'dispatched')) and i.started_at is null
+    started_at = case when ($14 or ($33::text is not null and i.state = 'dispatched')) and i.started_at is null
                       then now() else i.started_at end,
     finished_at = case when $15 then now() when $18 then null else i.finished_at end,
     progress = coalesce($16, i.progress),
     metadata = case when $17::jsonb is null then i.metadata else i.metadata || $17::jsonb end,
     last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $28::jsonb is null then 0 else 1 end
-                     + case when $34::text is not null and i.state = 'dispatched' then 1 else 0 end,
+                     + case when $33::text is not null and i.state = 'dispatched' then 1 else 0 end,
     updated_at = now()
   from target t where i.id = t.id
-  returning i.*, t.previous_phase, ($34::text is not null and t.previous_state = 'dispatched') as started_now
+  returning i.*, t.previous_phase, ($33::text is not null and t.previous_state = 'dispatched') as started_now
 ), appended as (
   insert into item_events (item_id, seq, type, level, message, data, ts)
   select c.id, c.last_event_seq - cardinality($23::text[]) - case when $28::jsonb is null then 0 else 1 end
@@ -368,32 +362,43 @@ with target as (
   select c.id, c.last_event_seq - case when $28::jsonb is null then 0 else 1 end, 'state', 'info',
          'dispatched → running',
          jsonb_build_object('from', 'dispatched', 'to', 'running', 'attempt', c.attempt, 'runnerId', c.runner_id,
-                            'reason', $34::text), now()
+                            'reason', $33::text), now()
   from changed c where c.started_now
   union all
   select c.id, c.last_event_seq, 'phase', 'info', c.phase,
          jsonb_build_object('phase', c.phase, 'previous', c.previous_phase) || $28::jsonb, now()
   from changed c where $28::jsonb is not null
 ), attempt_closed as (
-  update attempts a set ended_at = now(), outcome = $35
-  from changed c where $35::text is not null and a.item_id = c.id and a.attempt = c.attempt
+  update attempts a set ended_at = now(), outcome = $34
+  from changed c where $34::text is not null and a.item_id = c.id and a.attempt = c.attempt
 ), audited as (
   insert into audit_log (org_id, actor, action, target, request_id, at)
   select c.org_id, $29, $30, $31, $32, now() from changed c where $29::text is not null
 )
-select c.*, now() as written_at from changed c`;
+select ${answer}, c.started_now, now() as written_at from changed c`;
+// The whole row (an answer that shows the item), or only what a batch of events needs to answer (the item's input
+// and result can be large, and a log batch should not carry them back).
+const WRITE_ITEM = writeItemStatement('c.*');
+const WRITE_ITEM_HEAD = writeItemStatement('c.state, c.last_event_seq');
 
-/**
- * Writes an item row, its events and the audit row in one statement. Unfenced, the caller holds the row lock and
- * has checked the write (the engine); fenced, the statement takes the lock and checks the runner itself, and
- * answers null when the runner does not hold the item (nothing written: the caller explains why).
- */
-export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem | null> {
+interface WrittenRow {
+  state: ItemState;
+  last_event_seq: number;
+  started_now: boolean;
+  written_at: Date;
+}
+
+async function runItemWrite<Row extends WrittenRow>(
+  q: Queryable,
+  statement: string,
+  id: string,
+  write: ItemWrite,
+): Promise<{ row: Row; events: ItemEvent[] } | null> {
   const change = write.change ?? {};
   const events = write.events ?? [];
   const writer = write.fence?.writer;
   const audit = write.audit ?? null;
-  const rows = await q.query<ItemRow & { written_at: Date; started_now: boolean }>(WRITE_ITEM, [
+  const rows = await q.query<Row>(statement, [
     id,
     write.state ?? null,
     change.phase !== undefined,
@@ -426,16 +431,14 @@ export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): 
     audit?.action ?? null,
     audit?.target ?? null,
     audit?.requestId ?? null,
-    write.fence?.states ?? null,
     write.start?.reason ?? null,
     write.closeAttempt ?? null,
   ]);
   const row = rows[0];
   if (!row) return null;
-  const item = toItem(row);
-  const firstSeq = item.lastEventSeq - events.length - (write.phaseEvent ? 1 : 0) - (row.started_now ? 1 : 0) + 1;
+  const firstSeq = row.last_event_seq - events.length - (write.phaseEvent ? 1 : 0) - (row.started_now ? 1 : 0) + 1;
   return {
-    item,
+    row,
     events: events.map((event, index) => ({
       itemId: id,
       seq: firstSeq + index,
@@ -449,9 +452,41 @@ export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): 
   };
 }
 
+/**
+ * Writes an item row, its events and the audit row in one statement, and answers the item. Unfenced, the caller
+ * holds the row lock and has checked the write (the engine); fenced, the statement takes the lock and checks the
+ * runner itself, and answers null when the runner does not hold the item (nothing written: the caller explains why).
+ */
+export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem | null> {
+  const written = await runItemWrite<ItemRow & WrittenRow>(q, WRITE_ITEM, id, write);
+  return written && { item: toItem(written.row), events: written.events };
+}
+
+/** What appending events answers: the item's head (state, newest sequence) and the events as stored. */
+export interface AppendedEvents {
+  head: ItemHead;
+  events: ItemEvent[];
+}
+
+/** writeItemRow for a batch of events: the same statement, answering only the item's head. */
+export async function appendItemEventsRow(q: Queryable, id: string, write: ItemWrite): Promise<AppendedEvents | null> {
+  const written = await runItemWrite<WrittenRow>(q, WRITE_ITEM_HEAD, id, write);
+  return (
+    written && { head: { state: written.row.state, lastEventSeq: written.row.last_event_seq }, events: written.events }
+  );
+}
+
 /** An unfenced writeItemRow by the engine, which holds the row lock and has checked the write. */
 export async function writeLockedItem(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem> {
-  const written = await writeItemRow(q, id, write);
+  return lockedOrThrow(id, await writeItemRow(q, id, write));
+}
+
+/** An unfenced appendItemEventsRow by the engine, which holds the row lock and has checked the write. */
+export async function appendLockedItemEvents(q: Queryable, id: string, write: ItemWrite): Promise<AppendedEvents> {
+  return lockedOrThrow(id, await appendItemEventsRow(q, id, write));
+}
+
+function lockedOrThrow<T>(id: string, written: T | null): T {
   if (!written) throw new Error(`item ${id} vanished under its row lock`);
   return written;
 }
