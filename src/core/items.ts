@@ -50,7 +50,7 @@ export interface DispatchSpec {
 }
 
 /** Builds the row for a new pending item; callers insert it with `insertPendingItem` inside their transaction. */
-function newItem(core: Core, spec: DispatchSpec): NewItem {
+export function newItem(core: Core, spec: DispatchSpec): NewItem {
   return {
     id: newUuid(),
     orgId: spec.orgId,

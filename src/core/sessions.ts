@@ -9,11 +9,12 @@ import {
   findItemByIdempotencyKey,
   getItem,
   type ItemFilter,
+  insertProfiledItem,
   listItems,
   updateItem,
 } from '../store/sql/items.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
-import { recordAudit } from './audit.ts';
+import { auditRowFor, recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -21,10 +22,12 @@ import {
   appendItemEvents,
   claimForRunner,
   claimItemsOrNotFound,
+  type DispatchSpec,
   extendLeaseFenced,
   finishItem,
   getItemOrThrow,
   insertPendingItem,
+  newItem,
   requestCancel,
   writeItem,
 } from './items.ts';
@@ -56,35 +59,48 @@ function replayOrConflict(existing: Item, hash: string): { item: Item; replayed:
   return { item: existing, replayed: true };
 }
 
+const profileArchived = (id: string) =>
+  conflict('profile_archived', `profile ${id} is archived; dispatch to an active profile`);
+
+/** The item a session spec asks for (the profile's harness revision is pinned where it is inserted). */
+const sessionItemSpec = (orgId: string, spec: SessionSpec): DispatchSpec => ({
+  orgId,
+  profileId: spec.profileId,
+  taskId: spec.taskId,
+  requiredTags: spec.requiredTags,
+  input: spec.input,
+  maxAttempts: spec.maxAttempts,
+  leaseTtlMs: spec.leaseTtlSeconds === undefined ? undefined : Math.round(spec.leaseTtlSeconds * 1000),
+  metadata: spec.metadata ?? {},
+});
+
 export async function dispatchSession(
   core: Core,
   orgId: string,
   spec: SessionSpec,
   idempotencyKey: string | null,
 ): Promise<{ item: Item; replayed: boolean }> {
-  const hash = idempotencyKey ? fingerprint(spec) : null;
+  if (!idempotencyKey) {
+    // One statement: profile check, harness pin, item, first event and audit row.
+    const inserted = await insertProfiledItem(core.db, newItem(core, sessionItemSpec(orgId, spec)), auditRowFor());
+    if (inserted === 'missing') throw notFound('profile', spec.profileId);
+    if (inserted === 'archived') throw profileArchived(spec.profileId);
+    announceWork(core, [inserted]);
+    return { item: inserted, replayed: false };
+  }
+  const hash = fingerprint(spec);
   const attempt = () =>
     core.db.tx(async (tx) => {
-      if (idempotencyKey) {
-        const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
-        if (existing) return replayOrConflict(existing, hash!);
-      }
+      const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
+      if (existing) return replayOrConflict(existing, hash);
       // An unknown profile (or another org's) is a 404 like any other id the caller cannot see.
       const profile = await findProfile(tx, orgId, spec.profileId);
-      if (profile.status === 'archived') {
-        throw conflict('profile_archived', `profile ${profile.id} is archived; dispatch to an active profile`);
-      }
+      if (profile.status === 'archived') throw profileArchived(profile.id);
       const harness = await latestHarness(tx, orgId, profile.id);
       const item = await insertPendingItem(core, tx, {
-        orgId,
+        ...sessionItemSpec(orgId, spec),
         profileId: profile.id,
-        taskId: spec.taskId,
-        requiredTags: spec.requiredTags,
-        input: spec.input,
-        maxAttempts: spec.maxAttempts,
-        leaseTtlMs: spec.leaseTtlSeconds === undefined ? undefined : Math.round(spec.leaseTtlSeconds * 1000),
         harnessRevisionId: harness?.id ?? null,
-        metadata: spec.metadata ?? {},
         idempotencyKey,
         idempotencyHash: hash,
       });
@@ -96,7 +112,7 @@ export async function dispatchSession(
     outcome = await attempt();
   } catch (error) {
     // Two dispatches with one new key raced; the loser answers like a replay.
-    if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+    if (!isUniqueViolation(error)) throw error;
     outcome = await attempt();
   }
   if (!outcome.replayed) announceWork(core, [outcome.item]);

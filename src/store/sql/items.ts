@@ -119,6 +119,58 @@ export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
   return toItem(rows[0]!);
 }
 
+/** Why a dispatch to a profile inserted nothing: the profile does not exist (in this org) or is archived. */
+export type ProfileRefusal = 'missing' | 'archived';
+
+/**
+ * A dispatch as one statement (issue 13): checks the profile (exists in the org, not archived), pins its newest
+ * harness revision, inserts the pending item with its first event and the request's audit row. Answers the item, or
+ * why the profile refused it (nothing written).
+ */
+export async function insertProfiledItem(
+  q: Queryable,
+  item: Omit<NewItem, 'harnessRevisionId'>,
+  audit: NewAuditRecord | null,
+): Promise<Item | ProfileRefusal> {
+  const rows = await q.query<ItemRow & { profile_status: string }>(
+    `with profile as (
+       select status from profiles where org_id = $2 and id = $3
+     ), harness as (
+       select id from harness_revisions where org_id = $2 and profile_id = $3 order by created_at desc, id desc limit 1
+     ), inserted as (
+       insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
+                          last_event_seq, harness_revision_id, metadata)
+       select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, (select id from harness), $9::jsonb
+       from profile where status <> 'archived'
+       returning *
+     ), event as (
+       insert into item_events (item_id, seq, type, level, message, data)
+       select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted
+     ), audited as (
+       insert into audit_log (org_id, actor, action, target, request_id, at)
+       select org_id, $10, $11, id, $12, now() from inserted where $10::text is not null
+     )
+     select p.status as profile_status, i.* from profile p left join inserted i on true`,
+    [
+      item.id,
+      item.orgId,
+      item.profileId,
+      item.taskId,
+      item.requiredTags,
+      json(item.input),
+      item.maxAttempts,
+      item.leaseTtlMs,
+      json(item.metadata ?? {}),
+      audit?.actor ?? null,
+      audit?.action ?? null,
+      audit?.requestId ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (!row) return 'missing';
+  return row.id ? toItem(row) : 'archived';
+}
+
 export async function findItemByIdempotencyKey(q: Queryable, orgId: string, key: string): Promise<Item | null> {
   const rows = await q.query<ItemRow>('select * from items where org_id = $1 and idempotency_key = $2', [orgId, key]);
   return rows[0] ? toItem(rows[0]) : null;
