@@ -3,7 +3,7 @@
 // (POST /v1/runners/sessions/claim, wait_seconds 30, re-issued when answered), then dispatches one session at a time
 // through A and times until a poller holds it: (a) pollers on A (same instance), (b) pollers on B (another
 // instance). Then, with the pollers parked and nothing dispatched, counts claim calls per second (idle load).
-// Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 200] [--repoll 5] (RUNPLANE_CLAIM_REPOLL_SECONDS)
+// Usage: node --import tsx bench/wakeups.ts [--pollers 500] [--dispatches 1000] [--repoll 5] (RUNPLANE_CLAIM_REPOLL_SECONDS)
 import { createApiKey } from '../src/core/auth.ts';
 import { openPostgres } from '../src/store/postgres.ts';
 import { findPgBin } from '../test/support/postgres-cluster.ts';
@@ -15,7 +15,9 @@ const arg = (name: string, fallback: number) => {
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 };
 const POLLERS = arg('pollers', 500);
-const DISPATCHES = arg('dispatches', 200);
+const DISPATCHES = arg('dispatches', 1000);
+/** Untimed first dispatches: each pooled connection prepares each statement on first use, and the JIT warms up. */
+const WARMUP = 50;
 const REPOLL_SECONDS = arg('repoll', 5);
 /** One full long-poll cycle (wait_seconds 30), so every poller's re-issued claim is counted once. */
 const IDLE_SECONDS = 30;
@@ -28,6 +30,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key: string, profileId: string) {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const claimedAt = new Map<string, number>();
+  // Who waits for which id to be claimed: an event, not a busy loop (which took a whole core of the two).
+  const waiters = new Map<string, () => void>();
   let stopping = false;
   const controller = new AbortController();
   const poller = async (index: number) => {
@@ -40,7 +44,10 @@ async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key:
           signal: controller.signal,
         });
         const body = (await response.json()) as { items?: { id: string }[] };
-        for (const item of body.items ?? []) claimedAt.set(item.id, performance.now());
+        for (const item of body.items ?? []) {
+          claimedAt.set(item.id, performance.now());
+          waiters.get(item.id)?.();
+        }
       } catch {
         if (stopping) return;
       }
@@ -50,7 +57,7 @@ async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key:
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const latencies: number[] = [];
   const answered: number[] = [];
-  for (let i = 0; i < DISPATCHES; i++) {
+  for (let i = 0; i < WARMUP + DISPATCHES; i++) {
     const started = performance.now();
     const response = await fetch(`${dispatcher.url}/v1/runners/sessions`, {
       method: 'POST',
@@ -58,9 +65,18 @@ async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key:
       body: JSON.stringify({ profile_id: profileId, task_id: `t${i}`, input: {} }),
     });
     const { id } = (await response.json()) as { id: string };
-    answered.push(performance.now() - started);
-    const deadline = started + 30_000;
-    while (!claimedAt.has(id) && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    if (i >= WARMUP) answered.push(performance.now() - started);
+    if (!claimedAt.has(id)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000);
+        waiters.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      waiters.delete(id);
+    }
+    if (i < WARMUP) continue;
     latencies.push((claimedAt.get(id) ?? Number.POSITIVE_INFINITY) - started);
   }
   return {
