@@ -1,7 +1,9 @@
 // The lifecycle engine for work items: dispatch, claim, writes (phase, events, result) and cancel.
 // Every facade calls these functions; none of them re-implements a claim, a fence or a state change.
 // Invariant: a write is checked (fencing) and applied under the item's row lock in one transaction, and only a
-// fenced runner write extends a lease.
+// fenced runner write extends a lease. A runner's routine write (phase, log batch, lease extension) is one
+// statement that takes the lock, checks the fence in SQL and writes; anything else, and every refusal, takes the
+// engine's path here (lock, check in JavaScript, apply).
 import type { Queryable } from '../store/db.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {

@@ -88,6 +88,22 @@ export interface NewItem {
   idempotencyHash?: string | null;
 }
 
+/** $1–$8 of both inserts: id, org, profile, task id, required tags, input, max attempts, lease TTL. */
+const newItemValues = (item: Omit<NewItem, 'harnessRevisionId'>) => [
+  item.id,
+  item.orgId,
+  item.profileId,
+  item.taskId,
+  item.requiredTags,
+  json(item.input),
+  item.maxAttempts,
+  item.leaseTtlMs,
+];
+
+/** The first event of every item, inserted with it (from a CTE named `inserted`). */
+const FIRST_EVENT = `insert into item_events (item_id, seq, type, level, message, data)
+       select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted`;
+
 /** Inserts a pending item and its first event (seq 1). */
 export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
   const rows = await q.query<ItemRow>(
@@ -97,19 +113,11 @@ export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
        values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9, $10::jsonb, $11, $12)
        returning *
      ), event as (
-       insert into item_events (item_id, seq, type, level, message, data)
-       select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted
+       ${FIRST_EVENT}
      )
      select * from inserted`,
     [
-      item.id,
-      item.orgId,
-      item.profileId,
-      item.taskId,
-      item.requiredTags,
-      json(item.input),
-      item.maxAttempts,
-      item.leaseTtlMs,
+      ...newItemValues(item),
       item.harnessRevisionId ?? null,
       json(item.metadata ?? {}),
       item.idempotencyKey ?? null,
@@ -144,22 +152,14 @@ export async function insertProfiledItem(
        from profile where status <> 'archived'
        returning *
      ), event as (
-       insert into item_events (item_id, seq, type, level, message, data)
-       select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted
+       ${FIRST_EVENT}
      ), audited as (
        insert into audit_log (org_id, actor, action, target, request_id, at)
        select org_id, $10, $11, id, $12, now() from inserted where $10::text is not null
      )
      select p.status as profile_status, i.* from profile p left join inserted i on true`,
     [
-      item.id,
-      item.orgId,
-      item.profileId,
-      item.taskId,
-      item.requiredTags,
-      json(item.input),
-      item.maxAttempts,
-      item.leaseTtlMs,
+      ...newItemValues(item),
       json(item.metadata ?? {}),
       audit?.actor ?? null,
       audit?.action ?? null,
