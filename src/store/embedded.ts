@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
-import type { Db, NotificationHandlers, Queryable } from './db.ts';
+import { type Db, type NotificationHandlers, type Queryable, StoreUnavailable } from './db.ts';
 import type { SerializedError, WorkerCall, WorkerMessage, WorkerOptions } from './pglite-worker.ts';
 
 /**
@@ -55,8 +55,12 @@ class WorkerConnection {
       transferList: options.snapshot ? [options.snapshot] : [],
     });
     this.#worker.on('message', (message: WorkerMessage) => this.#receive(message));
-    this.#worker.on('error', (error) => this.#fail(error));
-    this.#worker.on('exit', () => this.#fail(new Error('the embedded store stopped')));
+    // A worker that died takes the session with it: every call answers "store unavailable" (503 with Retry-After,
+    // never a 500) and /readyz reports it; restart the server to reopen the store.
+    this.#worker.on('error', (error) => this.#fail(new StoreUnavailable(error)));
+    this.#worker.on('exit', (code) =>
+      this.#fail(new StoreUnavailable(new Error(`the embedded store's worker thread exited (code ${code})`))),
+    );
   }
 
   /** Resolves once PGlite is open in the worker. */
