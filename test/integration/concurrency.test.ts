@@ -146,4 +146,51 @@ describe.each(STORE_KINDS)('concurrent claims on the %s store', (kind) => {
     expect(claimedBy.size).toBe(90);
     expect([...claimedBy.values()].filter((owners) => owners.length !== 1)).toEqual([]);
   });
+
+  it('a replaced runner instance flooding writes never lands one after its task moved to the next runner (x20)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const [taskId] = await seed(1);
+      const first = await register(api, `flood-${round}`);
+      await register(api, `next-${round}`);
+      const [task] = (await api.get(`/api/runners/tasks/pending?runnerId=flood-${round}&limit=1`)).body.data;
+      const stale = {
+        'x-runner-id': `flood-${round}`,
+        'x-runplane-attempt': String(task.attempt),
+        'x-runner-instance': first.instanceId,
+      };
+      let stop = false;
+      const flood = (async () => {
+        const answers: number[] = [];
+        for (let n = 0; !stop; n++) {
+          const write =
+            n % 2 === 0
+              ? api.post(`/api/runners/tasks/${taskId}/logs`, { logs: [`flood-${n}`] }, stale)
+              : api.post(`/api/runners/tasks/${taskId}/status`, { status: 'reviewing' }, stale);
+          answers.push((await write).status);
+        }
+        return answers;
+      })();
+      // The runner restarts (its task is released), the next runner takes the task, and the flood goes on a while.
+      await register(api, `flood-${round}`);
+      // SKIP LOCKED passes over a row a refused write holds locked for a moment, so a claim may come back empty while
+      // the flood goes on: the runner asks again, as a real one does.
+      let taken: { id: string } | undefined;
+      for (let tries = 0; !taken && tries < 200; tries++) {
+        [taken] = (await api.get(`/api/runners/tasks/pending?runnerId=next-${round}&limit=1`)).body.data;
+      }
+      expect(taken?.id).toBe(taskId);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stop = true;
+      const answers = await flood;
+      expect(answers.filter((status) => status !== 200 && status !== 409)).toEqual([]);
+      const events = await t.db.query<{ seq: number; message: string; reason: string | null }>(
+        "select seq, message, data->>'reason' as reason from item_events where item_id = $1 order by seq",
+        [taskId],
+      );
+      const released = events.find((event) => event.reason === 'runner_restarted');
+      expect(released, JSON.stringify(events)).toBeDefined();
+      const late = events.filter((event) => event.seq > released!.seq && /^flood-|^reviewing$/.test(event.message));
+      expect(late).toEqual([]);
+    }
+  });
 });
