@@ -60,6 +60,8 @@ export interface Config {
   };
   /** PostgreSQL: how long a request waits for a pooled connection (or a new one) before 503 store_unavailable. */
   dbConnectTimeoutMs: number;
+  /** PostgreSQL: send statements as named prepared statements (off behind a pooler that cannot keep them). */
+  dbPrepare: boolean;
   /** PostgreSQL: the longest one statement may run; a runaway query cannot hold a connection for ever. */
   dbStatementTimeoutMs: number;
   /** PostgreSQL: a transaction left idle this long is ended by the server, freeing its connection and locks. */
@@ -85,6 +87,17 @@ type Env = Record<string, string | undefined>;
 function text(env: Env, name: string): string | null {
   const value = env[name];
   return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ConfigError(
+    name,
+    `"${env[name]}" is not on or off; unset it to use the default ${fallback ? 'on' : 'off'}`,
+  );
 }
 
 function number(env: Env, name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
@@ -193,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
       aiModel: text(env, 'RUNPLANE_REVIEW_AI_MODEL') ?? 'gpt-4o-mini',
     },
     dbConnectTimeoutMs: milliseconds(env, 'RUNPLANE_DB_CONNECT_TIMEOUT_MS', 5000),
+    dbPrepare: onOff(env, 'RUNPLANE_DB_PREPARE', true),
     dbStatementTimeoutMs: milliseconds(env, 'RUNPLANE_DB_STATEMENT_TIMEOUT_MS', 30_000),
     dbIdleInTransactionTimeoutMs: milliseconds(env, 'RUNPLANE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000),
     auditRetentionDays: number(

@@ -8,6 +8,7 @@ export function openStore(config: Config): Promise<Db> {
   return config.databaseUrl
     ? openPostgres(config.databaseUrl, {
         connectTimeoutMs: config.dbConnectTimeoutMs,
+        prepare: config.dbPrepare,
         statementTimeoutMs: config.dbStatementTimeoutMs,
         idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
       })

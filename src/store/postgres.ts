@@ -32,6 +32,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** idle_in_transaction_session_timeout of every pooled connection. */
   idleInTransactionTimeoutMs?: number;
+  /** Named prepared statements (default); off for a pooler in transaction mode that cannot keep them. */
+  prepare?: boolean;
 }
 
 // Every parameterised statement is sent as a named (prepared) statement: each connection parses and plans it once and
@@ -41,8 +43,9 @@ export interface PostgresOptions {
 const PREPARED_CAP = 2000;
 const preparedNames = new Map<string, string>();
 
-function statement(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+function statement(sql: string, params: readonly unknown[] | undefined, prepare: boolean): pg.QueryConfig {
   if (params === undefined) return { text: sql };
+  if (!prepare) return { text: sql, values: params as unknown[] };
   let name = preparedNames.get(sql);
   if (name === undefined && preparedNames.size < PREPARED_CAP) {
     name = `rp${preparedNames.size}`;
@@ -58,6 +61,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       ? `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}`
       : '',
   ].filter(Boolean);
+  const prepare = options.prepare ?? true;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? DEFAULT_POOL_SIZE,
@@ -71,7 +75,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   client.release();
 
   const query = async <Row>(sql: string, params?: readonly unknown[]) =>
-    (await pool.query(statement(sql, params)).catch(classifyStoreError)).rows as Row[];
+    (await pool.query(statement(sql, params, prepare)).catch(classifyStoreError)).rows as Row[];
 
   return {
     kind: 'postgres',
@@ -86,7 +90,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       conn.on('error', onError);
       const scoped: Queryable = {
         query: async <Row>(sql: string, params?: readonly unknown[]) =>
-          (await conn.query(statement(sql, params)).catch(classifyStoreError)).rows as Row[],
+          (await conn.query(statement(sql, params, prepare)).catch(classifyStoreError)).rows as Row[],
         exec: async (sql: string) => {
           await conn.query(sql).catch(classifyStoreError);
         },

@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('prepares statements unless RUNPLANE_DB_PREPARE=off', () => {
+    expect(loadConfig({}).dbPrepare).toBe(true);
+    expect(loadConfig({ RUNPLANE_DB_PREPARE: 'OFF' }).dbPrepare).toBe(false);
+    expect(loadConfig({ RUNPLANE_DB_PREPARE: 'on' }).dbPrepare).toBe(true);
+  });
+
   it('accepts fractional lease TTLs and a postgres URL', () => {
     const config = loadConfig({ RUNPLANE_LEASE_TTL_SECONDS: '1.5', DATABASE_URL: 'postgresql://u:p@db/runplane' });
     expect(config.leaseTtlMs).toBe(1500);
@@ -32,6 +38,7 @@ describe('loadConfig', () => {
     ['RUNPLANE_JWT_SECRET', 'too-short'],
     ['RUNPLANE_JWKS_URL', 'ftp://keys'],
     ['RUNPLANE_LOG_LEVEL', 'loud'],
+    ['RUNPLANE_DB_PREPARE', 'yes'],
   ])('a bad %s=%s throws a ConfigError naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
