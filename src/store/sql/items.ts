@@ -336,7 +336,7 @@ export interface ItemWrite {
   /** With a phase change: the phase event `{phase, previous}` (plus these fields) is appended after `events`. */
   phaseEvent?: Record<string, unknown>;
   /**
-   * Write only while this runner attempt holds the item (RUNNER_HOLDS, checked on the locked row); when it does
+   * Write only while this runner attempt holds the item (runnerHolds, checked on the locked row); when it does
    * not, nothing is written and the answer is null. Without a fence the caller holds the row lock and has checked.
    */
   fence?: { orgId: string; writer: WriterIdentity };
