@@ -17,6 +17,9 @@ const INT8 = 20;
 // bigint columns (count(*), sums) are small here; numbers keep both drivers' rows identical.
 const parserOf = (oid: number) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, 'text'));
 
+/** As in postgres.ts: the engine's texts are fixed; the cap only guards against texts built from data. */
+const PREPARED_CAP = 2000;
+
 type Notify = (channel: string, payload: string) => void;
 
 export class PgliteSession {
@@ -37,7 +40,8 @@ export class PgliteSession {
   run<Row>(sql: string, params: readonly unknown[] = []): Row[] {
     let name = this.#prepared.get(sql);
     const parse = name === undefined;
-    if (name === undefined) name = `rp${this.#prepared.size}`;
+    // Past the cap (a caller building texts from data), the unnamed statement: parsed every time, never kept.
+    if (name === undefined) name = this.#prepared.size < PREPARED_CAP ? `rp${this.#prepared.size}` : '';
     const message = Buffer.concat([
       ...(parse ? [serialize.parse({ name, text: sql, types: [] })] : []),
       serialize.bind({ statement: name, values: params.map((value) => pgUtils.prepareValue(value)) }),
@@ -86,7 +90,7 @@ export class PgliteSession {
       },
     );
     // Only a statement that parsed is known to the session; a failed Parse is sent again next time.
-    if (parsed) this.#prepared.set(sql, name);
+    if (parsed && name !== '') this.#prepared.set(sql, name);
     if (error) throw error;
     return rows;
   }
