@@ -62,7 +62,9 @@ async function measure(dispatcher: ServerProcess, pollersOn: ServerProcess, key:
     const response = await fetch(`${dispatcher.url}/v1/runners/sessions`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ profile_id: profileId, task_id: `t${i}`, input: {} }),
+      // Leases outlast the whole bench: an expired one would be requeued and claimed again inside the idle window,
+      // which counts as idle load (6.5 claims/s with 1,000 dispatches and the default 60 s lease).
+      body: JSON.stringify({ profile_id: profileId, task_id: `t${i}`, input: {}, lease_ttl_seconds: 3600 }),
     });
     const { id } = (await response.json()) as { id: string };
     if (i >= WARMUP) answered.push(performance.now() - started);
