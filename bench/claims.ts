@@ -20,6 +20,7 @@ import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { startServeProcess } from '../test/support/processes.ts';
 import { startBenchPostgres } from './bench-postgres.ts';
 import { cpuSeconds, machineBusySeconds } from './proc.ts';
+import { median } from './stats.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
@@ -215,7 +216,6 @@ async function measureHttp(
   return { rate, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 /** The round with the median rate, so its latencies are reported with it. */
 const medianRound = (rounds: HttpFigures[]) =>
   [...rounds].sort((a, b) => a.rate - b.rate)[Math.floor(rounds.length / 2)]!;

@@ -27,6 +27,7 @@ import { findPgBin } from '../test/support/postgres-cluster.ts';
 import { startServeProcess } from '../test/support/processes.ts';
 import { type BenchPostgres, startBenchPostgres } from './bench-postgres.ts';
 import { cpuSeconds, processTreeRssMiB } from './proc.ts';
+import { median } from './stats.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
@@ -178,7 +179,6 @@ async function withCpu(
 
 /** P2 alternates HTTP and in-process rounds, so a noisy neighbour on the VM weighs on both; medians are reported. */
 const P2_ROUNDS = 3;
-const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 
 async function p2(pgUrl: string, server: { url: string; child: { pid?: number } }, db: Db, cluster: BenchPostgres) {
   const perRun = Math.ceil(SECONDS * 1500 * P2_ROUNDS);

@@ -5,7 +5,6 @@ import { isUniqueViolation, type Queryable } from '../store/db.ts';
 import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {
-  closeAttempt,
   findItemByIdempotencyKey,
   getItem,
   type ItemFilter,
@@ -261,13 +260,13 @@ export async function checkpointSession(
       if (item.state !== 'dispatched' && item.state !== 'running') {
         throw conflict('illegal_transition', `cannot pause: the session is ${item.state}`, { state: item.state });
       }
-      await closeAttempt(tx, id, item.attempt, 'paused');
       const paused = await transition(tx, item, 'paused', {
         reason: 'paused',
         operator,
         events,
         lease: 'clear',
         clearRunner: true,
+        closeAttempt: 'paused',
       });
       return { item: paused, checkpoint };
     },

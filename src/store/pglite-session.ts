@@ -7,18 +7,11 @@
 // It runs in the store's worker thread (pglite-worker.ts); the main thread queues every call for it (embedded.ts),
 // so statements never interleave.
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage, DatabaseError } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
-
-const INT8 = 20;
-// bigint columns (count(*), sums) are small here; numbers keep both drivers' rows identical.
-const parserOf = (oid: number) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, 'text'));
-
-/** As in postgres.ts: the engine's texts are fixed; the cap only guards against texts built from data. */
-const PREPARED_CAP = 2000;
+import { PREPARED_CAP, types } from './postgres.ts';
 
 type Notify = (channel: string, payload: string) => void;
 
@@ -62,7 +55,7 @@ export class PgliteSession {
           case 'rowDescription': {
             const { fields } = msg as unknown as { fields: { name: string; dataTypeID: number }[] };
             names = fields.map((field) => field.name);
-            parsers = fields.map((field) => parserOf(field.dataTypeID) as (text: string) => unknown);
+            parsers = fields.map((field) => types.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown);
             break;
           }
           case 'dataRow': {

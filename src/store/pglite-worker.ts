@@ -2,7 +2,7 @@
 // own core and the HTTP thread only sends statements and receives rows (issue 13). The main thread (embedded.ts)
 // queues calls, so this side handles one at a time, in order.
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, types } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import { PgliteSession } from './pglite-session.ts';
 
 export interface WorkerOptions {
@@ -34,7 +34,6 @@ export interface SerializedError {
 // embedded store kept ~130 MB more resident than its data needs. The embedded store serves one process; 16 MB
 // holds its hot rows (measured: idle RSS of a reopened store 324 → 211 MB).
 const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
-const parsers = { [types.INT8]: (value: string) => Number(value) };
 
 const serializeError = (error: unknown): SerializedError => {
   const { message, stack: _stack, ...fields } = { ...(error as Record<string, unknown>) };
@@ -45,7 +44,6 @@ const port = parentPort!;
 const options = workerData as WorkerOptions;
 try {
   const pglite = new PGlite({
-    parsers,
     startParams,
     ...(options.pgdata ? { dataDir: options.pgdata } : {}),
     ...(options.snapshot ? { loadDataDir: new Blob([options.snapshot]) } : {}),

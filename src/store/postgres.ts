@@ -12,8 +12,9 @@ import {
 
 const INT8 = 20;
 
-// bigint columns (count(*), sums) are small here; numbers keep both drivers' rows identical.
-const types = {
+// bigint columns (count(*), sums) are small here; numbers keep both drivers' rows identical (the embedded session
+// parses its rows with these too).
+export const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8
       ? (v: string) => Number(v)
@@ -40,7 +41,7 @@ export interface PostgresOptions {
 // then only binds and executes it (issue 13: planning was a quarter of PostgreSQL's CPU on the write path). Names are
 // per process, one per distinct text; the engine's texts are fixed, the cap only guards against a caller that builds
 // texts from data.
-const PREPARED_CAP = 2000;
+export const PREPARED_CAP = 2000;
 const preparedNames = new Map<string, string>();
 
 function statement(sql: string, params: readonly unknown[] | undefined, prepare: boolean): pg.QueryConfig {

@@ -529,7 +529,7 @@ export async function appendItemEventsRow(q: Queryable, id: string, write: ItemW
 }
 
 /** An unfenced writeItemRow by the engine, which holds the row lock and has checked the write. */
-export async function writeLockedItem(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem> {
+async function writeLockedItem(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem> {
   return lockedOrThrow(id, await writeItemRow(q, id, write));
 }
 
@@ -704,13 +704,4 @@ export function releaseLeases(q: Queryable, selection: LeaseSelection, reason: L
       selection.claimedAtLeastMsAgo ?? null,
     ],
   );
-}
-
-/** Closes the attempt row when its item finishes or is handed back. */
-export async function closeAttempt(q: Queryable, itemId: string, attempt: number, outcome: string): Promise<void> {
-  await q.query('update attempts set ended_at = now(), outcome = $3 where item_id = $1 and attempt = $2', [
-    itemId,
-    attempt,
-    outcome,
-  ]);
 }
