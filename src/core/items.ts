@@ -31,9 +31,9 @@ import type { Core } from './context.ts';
 import { conflict, notFound } from './errors.ts';
 import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
-import { onItemFinished } from './review-delivery.ts';
-import { isLeased, isTerminal } from './states.ts';
-import { transition } from './transitions.ts';
+import { deliveryPlan, onItemFinished } from './review-delivery.ts';
+import { type ItemState, isLeased, isTerminal } from './states.ts';
+import { leasedTransit, transition } from './transitions.ts';
 import type { Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 import { announceItemNews, announceWork, leasesEnded } from './work-announce.ts';
 
@@ -256,7 +256,7 @@ export async function writeItem<T>(
  * when the writer is an operator or the fence refused (nothing was written): the caller then takes the engine's
  * path, which explains a refusal or makes an operator's write.
  */
-async function fencedRunnerWrite<T>(
+export async function fencedRunnerWrite<T>(
   core: Core,
   orgId: string,
   itemId: string,
@@ -295,7 +295,11 @@ export async function recordPhase(
     orgId,
     itemId,
     writer,
-    { change, phaseEvent: {}, start: { reason: 'phase_reported' } },
+    {
+      change,
+      phaseEvent: {},
+      transit: leasedTransit((from) => (from === 'dispatched' ? 'running' : from), 'phase_reported'),
+    },
     writeItemRow,
   );
   if (fast) return fast.item;
@@ -359,6 +363,12 @@ export async function appendItemEvents(
 
 export type Outcome = 'succeeded' | 'failed' | 'cancelled';
 
+/** The failure_reason a finish stores, by the state it finished in (none for succeeded). */
+const FINISH_FAILURE_REASONS: Partial<Record<ItemState, string>> = {
+  failed: 'runner_reported',
+  cancelled: 'cancelled',
+};
+
 export interface Completion {
   outcome: Outcome;
   result: unknown;
@@ -384,16 +394,57 @@ export async function finishItem(
   itemId: string,
   completion: Completion,
 ): Promise<{ item: Item; replayed: boolean }> {
-  const hash = fingerprint(completion.fingerprintOf);
+  // A runner that holds the item finishes it in one statement (state event, attempt, audit and a review's outbox
+  // rows with it); a replay, a refusal or an operator's finish takes the engine's path.
+  const fast = await fencedRunnerWrite(
+    core,
+    orgId,
+    itemId,
+    completion.writer,
+    {
+      change: finishChange(completion),
+      events: completion.events,
+      transit: leasedTransit((from) => (from === 'cancel_requested' ? 'cancelled' : completion.outcome), 'result', {
+        failureReasons: FINISH_FAILURE_REASONS,
+      }),
+      closeAttempt: true,
+      deliveries: deliveryPlan(core),
+    },
+    writeItemRow,
+  );
+  if (fast) return { item: fast.item, replayed: false };
+  return finishItemLocked(core, orgId, itemId, completion);
+}
+
+/** What every finish writes to the row besides the state. */
+const finishChange = (completion: Completion) => ({
+  ...completion.also,
+  lease: 'clear' as const,
+  result: { value: completion.result, hash: fingerprint(completion.fingerprintOf) },
+  error: completion.error ?? null,
+  finished: true,
+});
+
+/**
+ * The engine's finish: lock the row, answer a replay or check the writer, transition, write what the finish
+ * triggers, in one transaction. The one-statement finish above is tested against it (finish-statement.test.ts).
+ */
+export async function finishItemLocked(
+  core: Core,
+  orgId: string,
+  itemId: string,
+  completion: Completion,
+): Promise<{ item: Item; replayed: boolean }> {
   const writer = completion.writer;
   const kind = writerKind(writer);
+  const change = finishChange(completion);
   const finished = await core.db.tx(async (tx) => {
     const current = await lockItem(tx, orgId, itemId);
     if (!current) throw notFound('task', itemId);
     const sameRunner =
       (writer.runnerId == null || writer.runnerId === current.runnerId) &&
       (writer.attempt == null || writer.attempt === current.attempt);
-    if (isTerminal(current.state) && current.resultHash === hash && sameRunner) {
+    if (isTerminal(current.state) && current.resultHash === change.result.hash && sameRunner) {
       return { item: current, replayed: true };
     }
     if (kind === 'runner') checkRunnerWriter(current, writer, 'submit a result');
@@ -403,13 +454,9 @@ export async function finishItem(
       reason: 'result',
       operator: kind === 'operator' ? (writer.actor ?? null) : undefined,
       events: completion.events,
-      ...completion.also,
-      lease: 'clear',
-      result: { value: completion.result, hash },
-      error: completion.error ?? null,
-      failureReason: to === 'failed' ? 'runner_reported' : to === 'cancelled' ? 'cancelled' : null,
-      finished: true,
-      closeAttempt: to,
+      ...change,
+      failureReason: FINISH_FAILURE_REASONS[to] ?? null,
+      closeAttempt: true,
       audit: auditRowFor(),
     });
     await onItemFinished(core, tx, item);

@@ -2,8 +2,7 @@
 // row per destination, written in the finishing transaction (so a stored result is never left unposted and a
 // posted review never lacks its result). A cancelled review posts nothing.
 import type { Queryable } from '../store/db.ts';
-import { insertOutbox } from '../store/sql/outbox.ts';
-import { findReviewOfItem } from '../store/sql/reviews.ts';
+import { type DeliveryPlan, insertItemDeliveries } from '../store/sql/outbox.ts';
 import type { Core } from './context.ts';
 import { newId } from './ids.ts';
 import type { Item, PullRequestRef } from './types.ts';
@@ -20,20 +19,23 @@ export function deliveryDestinations(core: Core, pullRequest: PullRequestRef | n
   return destinations;
 }
 
+/**
+ * Every provider's destinations with fresh outbox ids, for the statement that finishes an item (it learns the
+ * review and its provider only when it runs).
+ */
+export function deliveryPlan(core: Core): DeliveryPlan {
+  const destinations: Record<string, string[]> = { '': deliveryDestinations(core, null) };
+  for (const provider of PROVIDERS) {
+    destinations[provider] = deliveryDestinations(core, { provider, repository: '', number: 0 });
+  }
+  const longest = Math.max(...Object.values(destinations).map((list) => list.length));
+  return { destinations, ids: Array.from({ length: longest }, () => newId('obx')) };
+}
+
+const PROVIDERS: readonly PullRequestRef['provider'][] = ['github', 'gitlab'];
+
 /** Called by the finish path inside its transaction, after the item reached its final state. */
 export async function onItemFinished(core: Core, tx: Queryable, item: Item): Promise<void> {
   if (item.state !== 'succeeded' && item.state !== 'failed') return;
-  // The review is found by its item, never by ids in the item's input (a dispatcher writes the input).
-  const review = await findReviewOfItem(tx, item.id);
-  if (!review) return;
-  for (const destination of deliveryDestinations(core, review.pullRequest)) {
-    await insertOutbox(tx, {
-      id: newId('obx'),
-      orgId: item.orgId,
-      reviewId: review.id,
-      topic: 'review.completed',
-      destination,
-      payload: { reviewId: review.id, taskId: item.id, status: item.state },
-    });
-  }
+  await insertItemDeliveries(tx, item.id, deliveryPlan(core));
 }

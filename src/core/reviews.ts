@@ -3,13 +3,13 @@
 // transaction, so a posted review never lacks its result and a stored result is never left unposted.
 
 import type { Queryable } from '../store/db.ts';
-import { getReview, insertReview, listReviews } from '../store/sql/reviews.ts';
-import { recordAudit } from './audit.ts';
+import { getReview, insertReviewItem, listReviews } from '../store/sql/reviews.ts';
+import { auditRowFor } from './audit.ts';
 import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { checkRepositoryBound } from './integrations.ts';
-import { finishItem, insertPendingItem, requestCancel } from './items.ts';
+import { finishItem, newItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
 import type { Item, NewEvent, PullRequestRef, ReviewRecord, WriterIdentity } from './types.ts';
 import { announceWork } from './work-announce.ts';
@@ -58,8 +58,11 @@ export interface ReviewResult {
   error?: string;
 }
 
-/** Inserts the review and its pending task in the caller's transaction; notify `core.wakeups` after commit. */
-export async function insertReviewWithin(core: Core, tx: Queryable, review: NewReview): Promise<ReviewRecord> {
+/**
+ * Inserts the review and its pending task (one statement) through `q`, the caller's transaction or the pool; the
+ * caller calls `announceWork` after commit.
+ */
+export async function insertReviewWithin(core: Core, q: Queryable, review: NewReview): Promise<ReviewRecord> {
   const reviewId = newUuid();
   const input: ReviewInput = {
     reviewId,
@@ -70,21 +73,14 @@ export async function insertReviewWithin(core: Core, tx: Queryable, review: NewR
     files: review.files,
     aiConfig: review.aiConfig,
   };
-  const item = await insertPendingItem(core, tx, {
+  const item = newItem(core, {
     orgId: review.orgId,
     profileId: REVIEW_PROFILE,
     taskId: reviewId,
     requiredTags: review.requiredTags ?? [],
     input,
   });
-  await insertReview(tx, {
-    id: reviewId,
-    orgId: review.orgId,
-    itemId: item.id,
-    pullRequest: review.pullRequest ?? null,
-  });
-  await recordAudit(tx, reviewId);
-  return (await getReview(tx, review.orgId, reviewId))!;
+  return insertReviewItem(q, item, { id: reviewId, pullRequest: review.pullRequest ?? null }, auditRowFor(reviewId));
 }
 
 /**
@@ -92,10 +88,8 @@ export async function insertReviewWithin(core: Core, tx: Queryable, review: NewR
  * from the GitHub webhook are bound by its secret to RUNPLANE_GITHUB_WEBHOOK_ORG instead).
  */
 export async function createReview(core: Core, review: NewReview): Promise<ReviewRecord> {
-  const record = await core.db.tx(async (tx) => {
-    if (review.pullRequest) await checkRepositoryBound(tx, review.orgId, review.pullRequest);
-    return insertReviewWithin(core, tx, review);
-  });
+  if (review.pullRequest) await checkRepositoryBound(core.db, review.orgId, review.pullRequest);
+  const record = await insertReviewWithin(core, core.db, review);
   announceWork(core, [record.item]);
   return record;
 }

@@ -11,6 +11,7 @@ import {
   insertProfiledItem,
   listItems,
   updateItem,
+  writeItemRow,
 } from '../store/sql/items.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
@@ -23,6 +24,7 @@ import {
   claimItemsOrNotFound,
   type DispatchSpec,
   extendLeaseFenced,
+  fencedRunnerWrite,
   finishItem,
   getItemOrThrow,
   insertPendingItem,
@@ -32,7 +34,7 @@ import {
 } from './items.ts';
 import { findProfile, latestHarness } from './profiles.ts';
 import { isLeased } from './states.ts';
-import { transition } from './transitions.ts';
+import { leasedTransit, transition } from './transitions.ts';
 import type { Checkpoint, HarnessRevision, Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
 import { announceWork } from './work-announce.ts';
 
@@ -236,6 +238,36 @@ export async function checkpointSession(
   request: { data?: unknown; pause: boolean },
   writer: WriterIdentity,
 ): Promise<{ item: Item; checkpoint: Checkpoint | null }> {
+  // The runner that holds the session stores it in one statement (checkpoint row, its event, the lease or the
+  // pause); an operator's checkpoint and a refusal take the engine's path below, which explains a refusal.
+  const checkpoint = request.data === undefined ? {} : { checkpoint: { data: request.data } };
+  const fast = await fencedRunnerWrite(
+    core,
+    orgId,
+    id,
+    writer,
+    request.pause
+      ? {
+          ...checkpoint,
+          change: { lease: 'clear', clearRunner: true },
+          transit: leasedTransit(() => 'paused', 'paused'),
+          closeAttempt: true,
+        }
+      : { ...checkpoint, change: { lease: 'extend' } },
+    writeItemRow,
+  );
+  if (fast) return { item: fast.item, checkpoint: fast.checkpoint };
+  return checkpointSessionLocked(core, orgId, id, request, writer);
+}
+
+/** The engine's checkpoint (lock, check, write, in one transaction); the statement above is tested against it. */
+export async function checkpointSessionLocked(
+  core: Core,
+  orgId: string,
+  id: string,
+  request: { data?: unknown; pause: boolean },
+  writer: WriterIdentity,
+): Promise<{ item: Item; checkpoint: Checkpoint | null }> {
   return writeItem(
     core,
     orgId,
@@ -266,7 +298,7 @@ export async function checkpointSession(
         events,
         lease: 'clear',
         clearRunner: true,
-        closeAttempt: 'paused',
+        closeAttempt: true,
       });
       return { item: paused, checkpoint };
     },

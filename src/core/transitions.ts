@@ -4,9 +4,9 @@
 // same guards in SQL (see store/sql/items.ts and the claim function).
 import type { Queryable } from '../store/db.ts';
 import type { NewAuditRecord } from '../store/sql/audit.ts';
-import { type ItemChange, updateItemState } from '../store/sql/items.ts';
+import { type ItemChange, type ItemTransit, updateItemState } from '../store/sql/items.ts';
 import { conflict } from './errors.ts';
-import { canTransition, type ItemState } from './states.ts';
+import { canTransition, type ItemState, LEASED_STATES } from './states.ts';
 import type { Item, NewEvent } from './types.ts';
 
 export interface TransitionOptions extends ItemChange {
@@ -16,8 +16,8 @@ export interface TransitionOptions extends ItemChange {
   events?: readonly NewEvent[];
   /** With a phase change: the phase event's extra fields; it is written after the state event. */
   phaseEvent?: Record<string, unknown>;
-  /** Closes the current attempt row with this outcome, in the same statement. */
-  closeAttempt?: string;
+  /** Closes the current attempt row with `to` as its outcome, in the same statement. */
+  closeAttempt?: boolean;
   /** The request's audit row, written by the same statement. */
   audit?: NewAuditRecord | null;
   /** Set when an operator (not the runner holding the item) made the change: the audit actor. */
@@ -61,3 +61,21 @@ export async function transition(tx: Queryable, item: Item, to: ItemState, optio
 }
 
 const noun = (item: Item) => (item.profileId === 'ai-review' ? 'task' : 'session');
+
+/**
+ * The state change of a fenced runner write, which learns the state only when its statement locks the row: each
+ * leased state mapped to the state `to` gives it (itself: no change). A move the state table forbids is left out,
+ * so the statement refuses a row in that state and the engine's path explains why (409 illegal_transition).
+ */
+export function leasedTransit(
+  to: (from: ItemState) => ItemState,
+  reason: string,
+  also: Omit<ItemTransit, 'states' | 'reason'> = {},
+): ItemTransit {
+  const states: Partial<Record<ItemState, ItemState>> = {};
+  for (const from of LEASED_STATES) {
+    const next = to(from);
+    if (next === from || canTransition(from, next)) states[from] = next;
+  }
+  return { states, reason, ...also };
+}

@@ -1,9 +1,10 @@
 // Statements on work items. The claim and the reaper are single statements: the row lock (SKIP LOCKED), the state
 // change, the attempt row and the event are written together, so no item is handed out twice or lost in between.
 import { type ItemState, LEASED_STATES } from '../../core/states.ts';
-import type { Item, ItemEvent, NewEvent, WriterIdentity } from '../../core/types.ts';
+import type { Checkpoint, Item, ItemEvent, NewEvent, WriterIdentity } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import type { NewAuditRecord } from './audit.ts';
+import { type DeliveryPlan, insertDeliveries } from './outbox.ts';
 
 interface ItemRow {
   id: string;
@@ -88,8 +89,8 @@ export interface NewItem {
   idempotencyHash?: string | null;
 }
 
-/** $1–$8 of both inserts: id, org, profile, task id, required tags, input, max attempts, lease TTL. */
-const newItemValues = (item: Omit<NewItem, 'harnessRevisionId'>) => [
+/** $1–$8 of every insert: id, org, profile, task id, required tags, input, max attempts, lease TTL. */
+export const newItemValues = (item: Omit<NewItem, 'harnessRevisionId'>) => [
   item.id,
   item.orgId,
   item.profileId,
@@ -101,7 +102,7 @@ const newItemValues = (item: Omit<NewItem, 'harnessRevisionId'>) => [
 ];
 
 /** The first event of every item, inserted with it (from a CTE named `inserted`). */
-const FIRST_EVENT = `insert into item_events (item_id, seq, type, level, message, data)
+export const FIRST_EVENT = `insert into item_events (item_id, seq, type, level, message, data)
        select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted`;
 
 /** Inserts a pending item and its first event (seq 1). */
@@ -341,20 +342,35 @@ export interface ItemWrite {
    */
   fence?: { orgId: string; writer: WriterIdentity };
   /**
-   * A runner's first report: a dispatched item moves to running (started now) with its state event, `reason` as
-   * its reason. Only fenced runner writes use it; the transition function makes every other state change.
+   * A state change the statement decides on the locked row (a fenced runner write cannot know the state before
+   * it locks): `states` maps each state the write accepts to the state it moves to (the same state: no change); a
+   * row in any other state is refused like a failed fence. A change writes the transition function's state event
+   * (after `events`, before the phase event) with `reason`; the caller builds `states` from the state table.
    */
-  start?: { reason: string };
-  /** Closes the item's current attempt row with this outcome. */
-  closeAttempt?: string;
+  transit?: ItemTransit;
+  /** Closes the item's current attempt row with the state the row ends in (the attempt's outcome). */
+  closeAttempt?: boolean;
+  /** Stores the item's next checkpoint (numbered from the row) and its `checkpoint N` event after `events`. */
+  checkpoint?: { data: unknown };
   /** The audit row of the request, written by the same statement. */
   audit?: NewAuditRecord | null;
+  /** A finished review's outbox rows, written by the same statement (see DeliveryPlan). */
+  deliveries?: DeliveryPlan;
+}
+
+export interface ItemTransit {
+  states: Partial<Record<ItemState, ItemState>>;
+  reason: string;
+  /** failure_reason by the state moved to (absent: null); without it failure_reason is kept. */
+  failureReasons?: Partial<Record<ItemState, string>>;
 }
 
 export interface WrittenItem {
   item: Item;
   /** The events `events` stored (the phase event is not among them). */
   events: ItemEvent[];
+  /** The checkpoint `checkpoint` stored. */
+  checkpoint: Checkpoint | null;
 }
 
 /** SQL list of the states in which a runner holds an item: the guard of every statement that ends a lease. */
@@ -371,18 +387,21 @@ export const runnerHolds = (runner: string, attempt: string, instance: string) =
     and (${instance}::text is null or runner_instance is null or runner_instance = ${instance})
     and state in (${LEASED}) and not coalesce(lease_expires_at < now(), false), false)`;
 
-// One statement per write (issue 13): lock, fence, change, sequence bump, events, attempt row and audit row in one
-// round trip and one row version. Events arrive as parallel arrays (unnest), so the text is fixed and prepared once.
-// Event order: `events`, then the state event of a start (dispatched → running, the same shape the transition
-// function writes), then the phase event.
+// One statement per write (issue 13): lock, fence, change, sequence bump, events, attempt row, audit row and a
+// finished review's outbox rows in one round trip and one row version. Events arrive as parallel arrays (unnest), so
+// the text is fixed and prepared once. Event order: `events`, then the state event of a transit (the same shape the
+// transition function writes), then the phase event.
 const writeItemStatement = (answer: string) => `
 with target as (
-  select id, phase as previous_phase, state as previous_state from items
+  select id, phase as previous_phase, state as previous_state, runner_id as previous_runner,
+         last_event_seq as previous_seq, coalesce($33::jsonb ->> state, state) as next_state
+  from items
   where id = $1 and ($19::text is null or (org_id = $19 and ${runnerHolds('$20', '$21', '$22')}))
+    and ($33::jsonb is null or $33::jsonb ->> state is not null)
   for update
 ), changed as (
   update items i set
-    state = case when $33::text is not null and i.state = 'dispatched' then 'running' else coalesce($2, i.state) end,
+    state = case when $33::jsonb is not null then t.next_state else coalesce($2, i.state) end,
     phase = case when $3 then $4 else i.phase end,
     lease_expires_at = case $5 when 'extend' then now() + i.lease_ttl_ms * interval '1 millisecond'
                                when 'clear' then null else i.lease_expires_at end,
@@ -391,43 +410,57 @@ with target as (
     result = case when $7 then $8::jsonb else i.result end,
     result_hash = case when $7 then $9 else i.result_hash end,
     error = case when $10 then $11 else i.error end,
-    failure_reason = case when $12 then $13 else i.failure_reason end,
-    started_at = case when ($14 or ($33::text is not null and i.state = 'dispatched')) and i.started_at is null
-                      then now() else i.started_at end,
+    failure_reason = case when $12 then $13 when $35::jsonb is not null then $35::jsonb ->> t.next_state
+                          else i.failure_reason end,
+    started_at = case when ($14 or (t.next_state = 'running' and t.previous_state <> 'running'))
+                      and i.started_at is null then now() else i.started_at end,
     finished_at = case when $15 then now() when $18 then null else i.finished_at end,
     progress = coalesce($16, i.progress),
     metadata = case when $17::jsonb is null then i.metadata else i.metadata || $17::jsonb end,
-    last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $28::jsonb is null then 0 else 1 end
-                     + case when $33::text is not null and i.state = 'dispatched' then 1 else 0 end,
+    last_event_seq = i.last_event_seq + cardinality($23::text[]) + case when $40 then 1 else 0 end
+                     + case when t.next_state <> t.previous_state then 1 else 0 end
+                     + case when $28::jsonb is null then 0 else 1 end,
+    last_checkpoint_seq = i.last_checkpoint_seq + case when $40 then 1 else 0 end,
     updated_at = now()
   from target t where i.id = t.id
-  returning i.*, t.previous_phase, ($33::text is not null and t.previous_state = 'dispatched') as started_now
+  returning i.*, t.previous_phase, t.previous_state, t.previous_runner, t.previous_seq,
+            (t.next_state <> t.previous_state) as transited
+), checkpointed as (
+  insert into checkpoints (item_id, seq, data)
+  select c.id, c.last_checkpoint_seq, $39::jsonb from changed c where $40
+  returning seq, data, created_at
 ), appended as (
   insert into item_events (item_id, seq, type, level, message, data, ts)
-  select c.id, c.last_event_seq - cardinality($23::text[]) - case when $28::jsonb is null then 0 else 1 end
-               - case when c.started_now then 1 else 0 end + e.n::int,
-         e.type, e.level, e.message, e.data, coalesce(e.ts, now())
+  select c.id, c.previous_seq + e.n::int, e.type, e.level, e.message, e.data, coalesce(e.ts, now())
   from changed c,
        unnest($23::text[], $24::text[], $25::text[], $26::text[]::jsonb[], $27::timestamptz[])
          with ordinality as e(type, level, message, data, ts, n)
   union all
-  select c.id, c.last_event_seq - case when $28::jsonb is null then 0 else 1 end, 'state', 'info',
-         'dispatched → running',
-         jsonb_build_object('from', 'dispatched', 'to', 'running', 'attempt', c.attempt, 'runnerId', c.runner_id,
-                            'reason', $33::text), now()
-  from changed c where c.started_now
+  select c.id, c.previous_seq + cardinality($23::text[]) + 1, 'checkpoint', 'info',
+         'checkpoint ' || c.last_checkpoint_seq, jsonb_build_object('seq', c.last_checkpoint_seq), now()
+  from changed c where $40
+  union all
+  select c.id, c.previous_seq + cardinality($23::text[]) + case when $40 then 1 else 0 end + 1, 'state',
+         case when c.state = 'failed' then 'error' else 'info' end, c.previous_state || ' → ' || c.state,
+         jsonb_build_object('from', c.previous_state, 'to', c.state, 'attempt', c.attempt,
+                            'runnerId', c.previous_runner, 'reason', $34::text), now()
+  from changed c where c.transited
   union all
   select c.id, c.last_event_seq, 'phase', 'info', c.phase,
          jsonb_build_object('phase', c.phase, 'previous', c.previous_phase) || $28::jsonb, now()
   from changed c where $28::jsonb is not null
 ), attempt_closed as (
-  update attempts a set ended_at = now(), outcome = $34
-  from changed c where $34::text is not null and a.item_id = c.id and a.attempt = c.attempt
+  update attempts a set ended_at = now(), outcome = c.state
+  from changed c where $36 and a.item_id = c.id and a.attempt = c.attempt
 ), audited as (
   insert into audit_log (org_id, actor, action, target, request_id, at)
   select c.org_id, $29, $30, $31, $32, now() from changed c where $29::text is not null
+), delivered as (
+  ${insertDeliveries('changed', '$37', '$38')}
 )
-select ${answer}, c.started_now, now() as written_at from changed c`;
+select ${answer}, c.previous_seq, c.transited, now() as written_at,
+       k.seq as checkpoint_seq, k.data as checkpoint_data, k.created_at as checkpoint_at
+from changed c left join checkpointed k on true`;
 // The whole row (an answer that shows the item), or only what a batch of events needs to answer (the item's input
 // and result can be large, and a log batch should not carry them back).
 const WRITE_ITEM = writeItemStatement('c.*');
@@ -436,8 +469,12 @@ const WRITE_ITEM_HEAD = writeItemStatement('c.state, c.last_event_seq');
 interface WrittenRow {
   state: ItemState;
   last_event_seq: number;
-  started_now: boolean;
+  previous_seq: number;
+  transited: boolean;
   written_at: Date;
+  checkpoint_seq: number | null;
+  checkpoint_data: unknown;
+  checkpoint_at: Date | null;
 }
 
 async function runItemWrite<Row extends WrittenRow>(
@@ -483,12 +520,18 @@ async function runItemWrite<Row extends WrittenRow>(
     audit?.action ?? null,
     audit?.target ?? null,
     audit?.requestId ?? null,
-    write.start?.reason ?? null,
-    write.closeAttempt ?? null,
+    write.transit ? json(write.transit.states) : null,
+    write.transit?.reason ?? null,
+    write.transit?.failureReasons ? json(write.transit.failureReasons) : null,
+    write.closeAttempt ?? false,
+    write.deliveries ? json(write.deliveries.destinations) : null,
+    write.deliveries?.ids ?? null,
+    write.checkpoint ? json(write.checkpoint.data) : null,
+    write.checkpoint !== undefined,
   ]);
   const row = rows[0];
   if (!row) return null;
-  const firstSeq = row.last_event_seq - events.length - (write.phaseEvent ? 1 : 0) - (row.started_now ? 1 : 0) + 1;
+  const firstSeq = row.previous_seq + 1;
   return {
     row,
     events: events.map((event, index) => ({
@@ -511,7 +554,13 @@ async function runItemWrite<Row extends WrittenRow>(
  */
 export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): Promise<WrittenItem | null> {
   const written = await runItemWrite<ItemRow & WrittenRow>(q, WRITE_ITEM, id, write);
-  return written && { item: toItem(written.row), events: written.events };
+  if (!written) return null;
+  const { row } = written;
+  const checkpoint =
+    row.checkpoint_seq === null
+      ? null
+      : { seq: row.checkpoint_seq, data: row.checkpoint_data, createdAt: row.checkpoint_at! };
+  return { item: toItem(row), events: written.events, checkpoint };
 }
 
 /** What appending events answers: the item's head (state, newest sequence) and the events as stored. */

@@ -12,14 +12,37 @@ export interface OutboxEntry {
   attempts: number;
 }
 
-export async function insertOutbox(
-  q: Queryable,
-  entry: { id: string; orgId: string; reviewId: string; topic: string; destination: string; payload: unknown },
-): Promise<void> {
-  await q.query(
-    `insert into outbox (id, org_id, review_id, topic, destination, payload) values ($1, $2, $3, $4, $5, $6::jsonb)`,
-    [entry.id, entry.orgId, entry.reviewId, entry.topic, entry.destination, json(entry.payload)],
-  );
+/**
+ * Where a review finished as succeeded or failed is posted: destinations by its pull request's provider ('' for any
+ * other or none), and fresh outbox ids to use, at least as many as the longest list (core/review-delivery.ts).
+ */
+export interface DeliveryPlan {
+  destinations: Record<string, string[]>;
+  ids: string[];
+}
+
+/**
+ * The outbox rows of finished reviews as one INSERT … SELECT over `source` (item rows with id, org_id, state): one
+ * row per destination of the review's provider in the plan (`plan`, `ids`: SQL parameters). Nothing for an item
+ * without a review, for one that did not succeed or fail (a cancelled review posts nothing), or without a plan.
+ * The review is found by its item, never by ids in the item's input (a dispatcher writes the input).
+ */
+export const insertDeliveries = (source: string, plan: string, ids: string) => `
+  insert into outbox (id, org_id, review_id, topic, destination, payload)
+  select (${ids}::text[])[d.n::int], s.org_id, r.id, 'review.completed', d.destination,
+         jsonb_build_object('reviewId', r.id, 'taskId', s.id, 'status', s.state)
+  from ${source} s
+  join reviews r on r.item_id = s.id
+  cross join lateral jsonb_array_elements_text(
+    coalesce(${plan}::jsonb -> coalesce(r.pull_request ->> 'provider', ''), ${plan}::jsonb -> '')
+  ) with ordinality as d(destination, n)
+  where ${plan}::jsonb is not null and s.state in ('succeeded', 'failed')`;
+
+const INSERT_ITEM_DELIVERIES = insertDeliveries('(select id, org_id, state from items where id = $1)', '$2', '$3');
+
+/** Writes the outbox rows of a finished item (see insertDeliveries); the caller holds its row lock. */
+export async function insertItemDeliveries(q: Queryable, itemId: string, plan: DeliveryPlan): Promise<void> {
+  await q.query(INSERT_ITEM_DELIVERIES, [itemId, json(plan.destinations), plan.ids]);
 }
 
 /** Takes up to `batch` due rows for `lockMs` under `token`; each take counts as an attempt. */

@@ -2,7 +2,8 @@
 // Its status and result live on the item (one source of truth); this table adds the pull request and the outbox.
 import type { PullRequestRef, ReviewRecord } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
-import { toItem } from './items.ts';
+import type { NewAuditRecord } from './audit.ts';
+import { FIRST_EVENT, type NewItem, newItemValues, toItem } from './items.ts';
 
 // Delivery over all destinations: failed if one failed, pending while one is not delivered, else delivered.
 const SELECT_REVIEW = `select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*,
@@ -24,16 +25,44 @@ const toReview = (row: any): ReviewRecord => ({
   item: toItem(row),
 });
 
-export async function insertReview(
+/**
+ * A review dispatch as one statement (issue 13): its pending item with the first event, the review row and the
+ * request's audit row (target: the review). Answers the review as getReview would (nothing delivered yet).
+ */
+export async function insertReviewItem(
   q: Queryable,
-  review: { id: string; orgId: string; itemId: string; pullRequest: PullRequestRef | null },
-): Promise<void> {
-  await q.query('insert into reviews (id, org_id, item_id, pull_request) values ($1, $2, $3, $4::jsonb)', [
-    review.id,
-    review.orgId,
-    review.itemId,
-    json(review.pullRequest),
-  ]);
+  item: Omit<NewItem, 'harnessRevisionId'>,
+  review: { id: string; pullRequest: PullRequestRef | null },
+  audit: NewAuditRecord | null,
+): Promise<ReviewRecord> {
+  const rows = await q.query(
+    `with inserted as (
+       insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
+                          last_event_seq, metadata)
+       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9::jsonb)
+       returning *
+     ), event as (
+       ${FIRST_EVENT}
+     ), review as (
+       insert into reviews (id, org_id, item_id, pull_request) select $10, org_id, id, $11::jsonb from inserted
+       returning id, pull_request, created_at
+     ), audited as (
+       insert into audit_log (org_id, actor, action, target, request_id, at)
+       select org_id, $12, $13, $10, $14, now() from inserted where $12::text is not null
+     )
+     select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*
+     from inserted i, review r`,
+    [
+      ...newItemValues(item),
+      json(item.metadata ?? {}),
+      review.id,
+      json(review.pullRequest),
+      audit?.actor ?? null,
+      audit?.action ?? null,
+      audit?.requestId ?? null,
+    ],
+  );
+  return toReview(rows[0]);
 }
 
 export async function getReview(q: Queryable, orgId: string, id: string): Promise<ReviewRecord | null> {
@@ -60,16 +89,4 @@ export async function listReviews(
     [orgId, options.states, options.limit, options.after],
   );
   return rows.map(toReview);
-}
-
-/** The review an item belongs to (its id and pull request), without the delivery summary. */
-export async function findReviewOfItem(
-  q: Queryable,
-  itemId: string,
-): Promise<{ id: string; pullRequest: PullRequestRef | null } | null> {
-  const rows = await q.query<{ id: string; pull_request: PullRequestRef | null }>(
-    'select id, pull_request from reviews where item_id = $1',
-    [itemId],
-  );
-  return rows[0] ? { id: rows[0].id, pullRequest: rows[0].pull_request } : null;
 }
