@@ -1,4 +1,5 @@
 // The `runplane` command. Errors end the process with a one-line message that says what to do next.
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DomainError } from '../core/errors.ts';
@@ -10,9 +11,14 @@ import { runnerCommand } from './runner.ts';
 import { serve } from './serve.ts';
 import { createConsoleUser } from './users.ts';
 
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command()
   .name('runplane')
   .description('Self-hostable control plane for remote runners')
+  .version(version, '-V, --version', 'print the version and exit')
   .showHelpAfterError();
 
 program

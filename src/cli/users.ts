@@ -35,6 +35,13 @@ export async function createConsoleUser(
   config: Config,
   options: { org: string; email: string; role: string; passwordStdin?: boolean },
 ): Promise<void> {
+  if (!options.passwordStdin && !process.stdin.isTTY) {
+    // Without a terminal the hidden prompt would wait on input that never comes (and Node then exits silently).
+    throw new Error(
+      'no terminal to ask for the password on; pipe it in with --password-stdin, e.g. ' +
+        '`printf \'%s\' "$PASSWORD" | runplane users create … --password-stdin`',
+    );
+  }
   const password = options.passwordStdin ? await readStdin() : await prompt(`password for ${options.email}: `);
   const db = await openStore(config);
   try {

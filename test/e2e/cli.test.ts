@@ -118,6 +118,28 @@ describe('runplane CLI on the embedded store', () => {
     expect(missing.stderr).toContain('--org');
   }, 60_000);
 
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const result = await runCli(['--version'], env);
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  }, 60_000);
+
+  it('users create without a terminal and without --password-stdin says how to pass the password', async () => {
+    const result = await runCli(
+      ['users', 'create', '--org', 'acme', '--email', 'a@example.com', '--role', 'admin'],
+      env,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--password-stdin');
+    const piped = await runCli(
+      ['users', 'create', '--org', 'acme', '--email', 'a@example.com', '--role', 'admin', '--password-stdin'],
+      env,
+      'a long enough password\n',
+    );
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain('user a@example.com is admin of org acme');
+  }, 60_000);
+
   it.each([
     ['RUNPLANE_LEASE_TTL_SECONDS', 'soon'],
     ['PORT', '99999'],
