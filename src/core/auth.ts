@@ -7,6 +7,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { insertAuditRecords } from '../store/sql/audit.ts';
 import { findGrantByTokenHash } from '../store/sql/grants.ts';
 import { ensureOrg, findKeyByHash, findOrgBySlug, insertKey, revokeKey } from '../store/sql/keys.ts';
+import { recordAudit } from './audit.ts';
 import { invalid, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
 import { type ApiKey, type KeyKind, type Principal, SCOPES, type Scope } from './types.ts';
@@ -66,16 +67,26 @@ export async function createApiKey(
       kind: request.kind ?? 'standard',
     });
     if (author) await auditKeyChange(tx, inserted, author);
+    else await recordAudit(tx, inserted.id);
     return inserted;
   });
   return { key, record };
 }
 
-/** Revokes a key (idempotent); null when there is no such key. */
-export async function revokeApiKey(db: Db, id: string, author: KeyChangeAuthor | null = null): Promise<ApiKey | null> {
+/**
+ * Revokes a key (idempotent); null when there is no such key (in `orgId`, when given). Without an `author` (the CLI)
+ * the request's audit scope, if any, records it. Servers forget cached keys when told (Signals `credentials`).
+ */
+export async function revokeApiKey(
+  db: Db,
+  id: string,
+  author: KeyChangeAuthor | null = null,
+  orgId: string | null = null,
+): Promise<ApiKey | null> {
   return db.tx(async (tx) => {
-    const key = await revokeKey(tx, id);
+    const key = await revokeKey(tx, id, orgId);
     if (key && author) await auditKeyChange(tx, key, author);
+    else if (key) await recordAudit(tx, key.id);
     return key;
   });
 }

@@ -20,6 +20,7 @@ import { metricsRoutes, registerRequestMetrics } from './metrics.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
+import { adminRoutes } from './v1/admin.ts';
 import { artifactRoutes } from './v1/artifacts.ts';
 import { eventRoutes } from './v1/events.ts';
 import { integrationRoutes } from './v1/integrations.ts';
@@ -179,6 +180,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(artifactRoutes, { core });
   await app.register(permissionRoutes, { core });
   await app.register(integrationRoutes, { core });
+  await app.register(adminRoutes, { core, authenticator });
   await app.register(metricsRoutes, { core });
   await app.register(consoleRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -93,13 +93,15 @@ export async function listKeys(q: Queryable, orgId: string | null): Promise<ApiK
   return rows.map(toKey);
 }
 
-export async function revokeKey(q: Queryable, id: string): Promise<ApiKey | null> {
+/** Revokes a key (idempotent); with `orgId`, only a key of that org. */
+export async function revokeKey(q: Queryable, id: string, orgId: string | null = null): Promise<ApiKey | null> {
   const rows = await q.query<KeyRow>(
     `with revoked as (
-       update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *
+       update api_keys set revoked_at = coalesce(revoked_at, now())
+       where id = $1 and ($2::text is null or org_id = $2) returning *
      )
      select k.*, o.slug as org_slug from revoked k join orgs o on o.id = k.org_id`,
-    [id],
+    [id, orgId],
   );
   return rows[0] ? toKey(rows[0]) : null;
 }
