@@ -389,8 +389,8 @@ export const runnerHolds = (runner: string, attempt: string, instance: string) =
 
 // One statement per write (issue 13): lock, fence, change, sequence bump, events, attempt row, audit row and a
 // finished review's outbox rows in one round trip and one row version. Events arrive as parallel arrays (unnest), so
-// the text is fixed and prepared once. Event order: `events`, then the state event of a transit (the same shape the
-// transition function writes), then the phase event.
+// the text is fixed and prepared once. Event order: `events`, then a checkpoint's event, then the state event of a
+// transit (the same shape the transition function writes), then the phase event.
 const writeItemStatement = (answer: string) => `
 with target as (
   select id, phase as previous_phase, state as previous_state, runner_id as previous_runner,
