@@ -68,6 +68,11 @@ export interface Config {
   dbIdleInTransactionTimeoutMs: number;
   /** Audit records older than this many days are deleted by the maintenance loop. */
   auditRetentionDays: number;
+  /**
+   * The unattended first run (containers): on a store with no console user, this admin is created at start, in
+   * this org, with the password read from the file (never from the environment, where `ps e` shows it).
+   */
+  bootstrapAdmin: { org: string; email: string; passwordFile: string } | null;
   /** After SIGTERM/SIGINT the process exits within this long, whatever its clients do. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -224,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
         (n) => n > 0 && n <= 3600,
         'a number of seconds (more than 0, at most 3600)',
       ) * 1000,
+    bootstrapAdmin: bootstrapAdmin(env),
     logLevel,
   };
   if (config.delivery.webhookUrl && !config.delivery.webhookSecret) {
@@ -239,6 +245,19 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   return Object.freeze(config);
+}
+
+function bootstrapAdmin(env: Env): Config['bootstrapAdmin'] {
+  const email = text(env, 'RUNPLANE_BOOTSTRAP_ADMIN_EMAIL');
+  const passwordFile = text(env, 'RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE');
+  if (email && !passwordFile) {
+    throw new ConfigError('RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE', 'is required with RUNPLANE_BOOTSTRAP_ADMIN_EMAIL');
+  }
+  if (passwordFile && !email) {
+    throw new ConfigError('RUNPLANE_BOOTSTRAP_ADMIN_EMAIL', 'is required with RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE');
+  }
+  if (!email || !passwordFile) return null;
+  return { org: text(env, 'RUNPLANE_BOOTSTRAP_ORG') ?? 'default', email, passwordFile: path.resolve(passwordFile) };
 }
 
 function milliseconds(env: Env, name: string, fallback: number): number {

@@ -1,6 +1,8 @@
 // `runplane serve`: open the store, migrate, start the lease reaper and listen. Stops cleanly on SIGINT/SIGTERM.
+import fs from 'node:fs';
 import { type Config, describeConfig } from '../config.ts';
 import { createCore } from '../core/context.ts';
+import { bootstrapAdmin, issueSetupToken } from '../core/first-run.ts';
 import { startLeaseReaper } from '../core/lease-reaper.ts';
 import { startMaintenance } from '../core/maintenance.ts';
 import { startDeliveryWorker } from '../delivery/worker.ts';
@@ -47,6 +49,7 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void close('SIGTERM'));
   try {
     await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
+    const setupToken = await firstRun(core.db, config);
     app = await buildApp(core);
     // One instance runs the background loops; the others stand by (see background-loop.ts).
     core.leadership = await db.lead('background');
@@ -54,7 +57,7 @@ export async function serve(config: Config): Promise<void> {
     stopDelivery = startDeliveryWorker(core, app.log);
     stopMaintenance = startMaintenance(core, app.log);
     const address = await app.listen({ port: config.port, host: config.host });
-    console.log(`runplane: listening on ${address} (OpenAPI at ${address}/openapi.json)`);
+    console.log(banner(address, config, setupToken));
   } catch (error) {
     await stopReaper?.();
     await stopDelivery?.();
@@ -64,4 +67,47 @@ export async function serve(config: Config): Promise<void> {
     await db.close();
     throw error;
   }
+}
+
+/** The unattended bootstrap admin, or else (on a store without users) a setup token for the printed link. */
+async function firstRun(db: Parameters<typeof issueSetupToken>[0], config: Config): Promise<string | null> {
+  const admin = config.bootstrapAdmin;
+  if (!admin) return issueSetupToken(db);
+  let password: string;
+  try {
+    password = fs.readFileSync(admin.passwordFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(
+      `RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: cannot read ${admin.passwordFile} (${(error as NodeJS.ErrnoException).code}); ` +
+        "point it at a file holding the first admin's password",
+    );
+  }
+  if (await bootstrapAdmin(db, { org: admin.org, email: admin.email, password })) {
+    console.log(
+      `runplane: created the first admin ${admin.email} of org ${admin.org} (RUNPLANE_BOOTSTRAP_ADMIN_EMAIL)`,
+    );
+  }
+  return null;
+}
+
+/** What a person sees at start: where the API and console are, and what to do next. */
+function banner(address: string, config: Config, setupToken: string | null): string {
+  // A wildcard bind is reachable as localhost from the machine itself; say that rather than 0.0.0.0.
+  const base = /^(0\.0\.0\.0|::|\[::\])$/.test(config.host) ? `http://localhost:${new URL(address).port}` : address;
+  const lines = [
+    `runplane: listening on ${address} (OpenAPI at ${address}/openapi.json)`,
+    `runplane: console at ${base}/console`,
+  ];
+  if (setupToken) {
+    lines.push(
+      'runplane: first run — open this link once to create the first org and its admin (it works until used):',
+      `runplane:   ${base}/console/setup?token=${setupToken}`,
+    );
+  } else {
+    lines.push(
+      'runplane: next: log in to the console; admins create API keys under Keys, or with ' +
+        `\`runplane keys create --server ${base} …\` and an admin key in RUNPLANE_API_KEY`,
+    );
+  }
+  return lines.join('\n');
 }

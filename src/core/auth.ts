@@ -15,7 +15,14 @@ import { type ApiKey, type KeyKind, type Principal, SCOPES, type Scope } from '.
 const KEY_PREFIX = 'rp_';
 /** Permission-grant tokens (minted in grants.ts) start with this. */
 export const GRANT_PREFIX = 'rpg_';
-const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const ORG_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function checkOrgSlug(slug: string, field = 'org'): string {
+  if (!ORG_SLUG.test(slug)) {
+    throw invalid(field, 'an org slug is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+  }
+  return slug;
+}
 /** Clock difference tolerated between the token issuer and this server. */
 const JWT_CLOCK_SKEW_SECONDS = 60;
 
@@ -49,11 +56,15 @@ export interface KeyChangeAuthor {
 /** Creates a key (and its org when new). The plain key is returned once and never stored. */
 export async function createApiKey(
   db: Db,
-  request: { orgSlug: string; scopes: Scope[]; name?: string; kind?: KeyKind },
+  request: { orgSlug: string; scopes: Scope[]; name?: string; kind?: KeyKind; expiresAt?: Date | null },
   author: KeyChangeAuthor | null = null,
 ): Promise<{ key: string; record: ApiKey }> {
-  if (!ORG_SLUG.test(request.orgSlug)) {
-    throw invalid('org', 'an org slug is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+  checkOrgSlug(request.orgSlug);
+  if (request.expiresAt && request.expiresAt.getTime() <= Date.now()) {
+    throw invalid(
+      'expires_at',
+      'expires_at is in the past; give a future instant (or none for a key that never expires)',
+    );
   }
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const record = await db.tx(async (tx) => {
@@ -65,6 +76,7 @@ export async function createApiKey(
       keyHash: hashApiKey(key),
       scopes: request.scopes,
       kind: request.kind ?? 'standard',
+      expiresAt: request.expiresAt ?? null,
     });
     if (author) await auditKeyChange(tx, inserted, author);
     else await recordAudit(tx, inserted.id);
@@ -124,10 +136,12 @@ class KeyCache {
     this.entries.clear();
   }
 
-  set(hash: string, principal: Principal): void {
+  /** Trusted for the cache's time, never past the key's expiry. */
+  set(hash: string, principal: Principal, expiresAt: Date | null): void {
     if (this.ttlMs <= 0) return;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(hash, { principal, until: Date.now() + this.ttlMs });
+    const until = Math.min(Date.now() + this.ttlMs, expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    this.entries.set(hash, { principal, until });
   }
 }
 
@@ -176,6 +190,9 @@ export class Authenticator {
       throw unauthenticated('unknown API key; create one with `runplane keys create`');
     }
     if (record.revokedAt) throw unauthenticated('this API key was revoked; create a new one');
+    if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) {
+      throw unauthenticated(`this API key expired at ${record.expiresAt.toISOString()}; create a new one`);
+    }
     const principal: Principal = {
       orgId: record.orgId,
       orgSlug: record.orgSlug,
@@ -184,7 +201,7 @@ export class Authenticator {
       via: 'api_key',
       runnerKey: record.kind === 'runner',
     };
-    this.keyCache.set(hash, principal);
+    this.keyCache.set(hash, principal, record.expiresAt);
     return principal;
   }
 

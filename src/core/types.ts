@@ -20,6 +20,8 @@ export interface ApiKey {
   kind: KeyKind;
   createdAt: Date;
   revokedAt: Date | null;
+  /** After this instant the key authenticates nothing; null: it does not expire. */
+  expiresAt: Date | null;
 }
 
 export type KeyKind = 'standard' | 'runner';

@@ -2,19 +2,28 @@
 // lives in an HttpOnly cookie and whose CSRF token must accompany every state-changing request.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { ensureOrg } from '../store/sql/keys.ts';
 import {
+  countEnabledAdmins,
+  deleteSessionsOfUser,
+  deleteUser,
   deleteUserSession,
+  findUser,
   findUserSession,
   findUsersByEmail,
+  insertUser,
   insertUserSession,
+  listUsers,
+  lockOrgUsers,
   type Role,
   type User,
+  updateUser,
   upsertUser,
 } from '../store/sql/users.ts';
+import { recordAudit } from './audit.ts';
 import { effectiveScopes } from './auth.ts';
-import { invalid, unauthenticated } from './errors.ts';
+import { conflict, invalid, notFound, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Principal, Scope } from './types.ts';
 
@@ -34,7 +43,7 @@ export const ROLE_SCOPES: Record<Role, Scope[]> = {
   admin: ['admin'],
 };
 
-async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, 32, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
@@ -56,14 +65,35 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
 // Compared against when the email is unknown, so a login takes as long whether or not the account exists.
 const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
 
+const MIN_PASSWORD_LENGTH = 10;
+
+export function checkRole(role: string): Role {
+  if (!ROLES.includes(role as Role)) throw invalid('role', `role must be one of ${ROLES.join(', ')}`);
+  return role as Role;
+}
+
+export function checkEmail(email: string): string {
+  if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) {
+    throw invalid('email', 'email is not an email address');
+  }
+  return email.toLowerCase();
+}
+
+export function checkPassword(password: string): string {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw invalid('password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  return password;
+}
+
+/** Creates a user, or replaces the role and password of the same email in the org (the offline CLI). */
 export async function createUser(
   db: Db,
   request: { orgSlug: string; email: string; role: string; password: string },
 ): Promise<void> {
-  if (!ROLES.includes(request.role as Role)) throw invalid('role', `role must be one of ${ROLES.join(', ')}`);
-  if (!/^[^@\s]+@[^@\s]+$/.test(request.email)) throw invalid('email', 'email is not an email address');
-  if (request.password.length < 10) throw invalid('password', 'password must be at least 10 characters');
-  const passwordHash = await hashPassword(request.password);
+  checkRole(request.role);
+  checkEmail(request.email);
+  const passwordHash = await hashPassword(checkPassword(request.password));
   await db.tx(async (tx) => {
     const org = await ensureOrg(tx, request.orgSlug, newId('org'));
     await upsertUser(tx, {
@@ -95,6 +125,8 @@ export async function login(db: Db, email: string, password: string, orgSlug?: s
       candidates.length > 1 ? 'this email belongs to several orgs; choose the org' : 'wrong email or password',
     );
   }
+  // Said only to whoever knows the password, so it reveals nothing to a guesser.
+  if (user.disabledAt) throw unauthenticated('this account is disabled; ask an admin of your org to enable it');
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = await insertUserSession(db, {
@@ -129,4 +161,74 @@ export async function sessionPrincipal(
     csrfToken: session.csrfToken,
     user: session.user,
   };
+}
+
+// The org's users, managed by its admins (/v1/admin/users). Every change is audited in its transaction, ends the
+// sessions it makes stale, and is refused when it would leave the org without an enabled admin.
+
+export async function listOrgUsers(db: Db, orgId: string): Promise<User[]> {
+  return listUsers(db, orgId);
+}
+
+export async function addOrgUser(
+  db: Db,
+  orgId: string,
+  request: { email: string; role: string; password: string },
+): Promise<User> {
+  const role = checkRole(request.role);
+  const email = checkEmail(request.email);
+  const passwordHash = await hashPassword(checkPassword(request.password));
+  return db.tx(async (tx) => {
+    const user = await insertUser(tx, { id: newId('usr'), orgId, email, role, passwordHash });
+    if (!user) throw conflict('user_exists', `${email} is already a user of this org; change it with PATCH`);
+    await recordAudit(tx, user.id);
+    return user;
+  });
+}
+
+export async function changeOrgUser(
+  db: Db,
+  orgId: string,
+  id: string,
+  change: { role?: string; disabled?: boolean; password?: string },
+): Promise<User> {
+  const role = change.role === undefined ? undefined : checkRole(change.role);
+  const passwordHash = change.password === undefined ? undefined : await hashPassword(checkPassword(change.password));
+  return db.tx(async (tx) => {
+    await lockOrgUsers(tx, orgId);
+    const before = await findUser(tx, id, orgId);
+    const user = await updateUser(tx, id, orgId, {
+      ...(role ? { role } : {}),
+      ...(change.disabled === undefined ? {} : { disabled: change.disabled }),
+      ...(passwordHash ? { passwordHash } : {}),
+    });
+    if (!before || !user) throw notFound('user', id);
+    await keepAnAdmin(tx, before);
+    // A disabled account, a lowered role or a reset password must not live on in open sessions.
+    if (change.disabled || role || passwordHash) await deleteSessionsOfUser(tx, user.id);
+    await recordAudit(tx, user.id);
+    return user;
+  });
+}
+
+export async function removeOrgUser(db: Db, orgId: string, id: string): Promise<User> {
+  return db.tx(async (tx) => {
+    await lockOrgUsers(tx, orgId);
+    const user = await deleteUser(tx, id, orgId);
+    if (!user) throw notFound('user', id);
+    await keepAnAdmin(tx, user);
+    await recordAudit(tx, user.id);
+    return user;
+  });
+}
+
+/**
+ * Refuses a change that took away the org's last enabled admin user (`before`: the user as it was). An org run
+ * with API keys alone has no admin user to keep, so its other users' changes pass.
+ */
+async function keepAnAdmin(tx: Queryable, before: User): Promise<void> {
+  if (before.role !== 'admin' || before.disabledAt) return;
+  if ((await countEnabledAdmins(tx, before.orgId)) === 0) {
+    throw conflict('last_admin', 'this would leave the org without an enabled admin; make another user admin first');
+  }
 }

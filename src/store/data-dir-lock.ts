@@ -10,7 +10,8 @@ export class DataDirBusyError extends Error {
   ) {
     super(
       `the embedded store at ${dataDir} is in use by process ${pid} (a running "runplane serve"?). ` +
-        'Stop that process first, or run the command against the live server / a DATABASE_URL instead.',
+        'While it runs, manage keys and users through it: add `--server URL` with an admin key in RUNPLANE_API_KEY ' +
+        '(e.g. `runplane keys create --server http://127.0.0.1:8080 …`), or use the console (Keys, Users).',
     );
   }
 }

@@ -39,7 +39,7 @@ describe('runplane CLI on the embedded store', () => {
       const busy = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:read'], env);
       expect(busy.code).toBe(1);
       expect(busy.stderr).toContain('in use by process');
-      expect(busy.stderr).toContain('Stop that process first');
+      expect(busy.stderr).toContain('--server URL');
     } finally {
       expect(await server.stop()).toBe(0);
     }

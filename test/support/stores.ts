@@ -46,6 +46,7 @@ const TABLES = [
   'runners',
   'api_keys',
   'orgs',
+  'setup_tokens',
 ];
 
 /**

@@ -8,7 +8,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
-import { login, logout, SESSION_TTL_SECONDS, sessionPrincipal } from '../../core/users.ts';
+import { completeSetup } from '../../core/first-run.ts';
+import { type LoginSession, login, logout, SESSION_TTL_SECONDS, sessionPrincipal } from '../../core/users.ts';
 import { whyPending } from '../../core/why-pending.ts';
 import { principalOf, SESSION_COOKIE } from '../auth.ts';
 
@@ -17,6 +18,7 @@ const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const FORWARDED = [
   /^\/v1\/runners(\/|$|\?)/,
   /^\/v1\/audit(\/|$|\?)/,
+  /^\/v1\/admin(\/|$|\?)/,
   /^\/api\/runners(\/|$|\?)/,
   /^\/api\/reviews(\/|$|\?)/,
 ];
@@ -43,6 +45,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
           .send('The console is not built: run `npm install` (it builds console/dist).');
 
   app.get('/console/login', { schema: { hide: true } }, async (_request, reply) => page(reply));
+  // The first-run page needs no session: its link's token is the credential (checked when the form is sent).
+  app.get('/console/setup', { schema: { hide: true } }, async (_request, reply) => page(reply));
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/runners'));
   app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
@@ -83,19 +87,32 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     },
     async (request, reply) => {
       const session = await login(core.db, request.body.email, request.body.password, request.body.org);
-      const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
-      reply.setCookie(SESSION_COOKIE, session.token, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure,
-        path: '/',
-        expires: session.expiresAt,
-        maxAge: SESSION_TTL_SECONDS,
-      });
-      return {
-        user: { email: session.user.email, role: session.user.role, org: session.user.orgSlug },
-        csrf_token: session.csrfToken,
-      };
+      return startSession(request, reply, session);
+    },
+  );
+
+  app.post(
+    '/console/api/setup',
+    {
+      config: {
+        scope: 'public',
+        rateLimit: { hook: 'preHandler', max: LOGIN_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+      },
+      schema: {
+        tags: ['console'],
+        summary: 'First run: create the first org and its admin with the setup link’s token, and log in',
+        body: Type.Object({
+          token: Type.String({ minLength: 1, maxLength: 128 }),
+          org: Type.String({ minLength: 1, maxLength: 63 }),
+          email: Type.String({ minLength: 3, maxLength: 320 }),
+          password: Type.String({ minLength: 10, maxLength: 1024 }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { token, org, email, password } = request.body;
+      await completeSetup(core.db, token, { org, email, password });
+      return startSession(request, reply, await login(core.db, email, password, org));
     },
   );
 
@@ -157,3 +174,23 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     return reply.status(forwarded.statusCode).send(forwarded.rawPayload);
   });
 };
+
+function startSession(
+  request: import('fastify').FastifyRequest,
+  reply: import('fastify').FastifyReply,
+  session: LoginSession,
+) {
+  const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+  reply.setCookie(SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    expires: session.expiresAt,
+    maxAge: SESSION_TTL_SECONDS,
+  });
+  return {
+    user: { email: session.user.email, role: session.user.role, org: session.user.orgSlug },
+    csrf_token: session.csrfToken,
+  };
+}

@@ -1,13 +1,17 @@
 // /v1/admin: an org's administration over HTTP (scope `admin`), so nothing needs the server stopped (issue 14).
 // Keys: the secret is answered once, at creation, and stored only as its hash; a revocation holds on every
-// instance from the next request (the key caches are emptied through Signals).
+// instance from the next request (the key caches are emptied through Signals). Users: an admin creates them,
+// changes their role, disables them or resets their password (each ends the user's open sessions), deletes them;
+// no change may leave the org without an enabled admin.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type Authenticator, createApiKey, revokeApiKey } from '../../core/auth.ts';
 import type { Core } from '../../core/context.ts';
 import { invalid, notFound } from '../../core/errors.ts';
 import { type ApiKey, SCOPES } from '../../core/types.ts';
+import { addOrgUser, changeOrgUser, listOrgUsers, removeOrgUser } from '../../core/users.ts';
 import { listKeys } from '../../store/sql/keys.ts';
+import type { User } from '../../store/sql/users.ts';
 import { principalOf } from '../auth.ts';
 import { errorResponses, IdParams, ListOf } from './schemas.ts';
 
@@ -22,6 +26,11 @@ const KeySchema = Type.Object(
     scopes: Type.Array(ScopeSchema),
     created_at: Type.String({ format: 'date-time' }),
     revoked_at: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' }),
+    expires_at: Type.Unsafe<string | null>({
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'After this instant the key answers 401; null: it does not expire',
+    }),
   },
   { description: 'An API key (never its secret)' },
 );
@@ -35,6 +44,9 @@ const NewKeyBody = Type.Object({
     }),
   ),
   kind: Type.Enum(['standard', 'runner'], { default: 'standard' }),
+  expires_at: Type.Optional(
+    Type.String({ format: 'date-time', description: 'When the key stops working (a future instant); none by default' }),
+  ),
 });
 const CreatedKey = Type.Object({
   ...KeySchema.properties,
@@ -48,6 +60,43 @@ const presentKey = (key: ApiKey) => ({
   scopes: key.scopes,
   created_at: key.createdAt.toISOString(),
   revoked_at: key.revokedAt ? key.revokedAt.toISOString() : null,
+  expires_at: key.expiresAt ? key.expiresAt.toISOString() : null,
+});
+
+const RoleSchema = Type.Enum(['viewer', 'operator', 'admin'], {
+  description: 'viewer: runners:read; operator: read, write and dispatch; admin: everything, this API included',
+});
+const Password = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters' });
+const UserSchema = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    role: RoleSchema,
+    disabled: Type.Boolean({ description: 'A disabled user cannot log in; its sessions were ended' }),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { description: 'A console user of the org (never its password)' },
+);
+const NewUserBody = Type.Object({
+  email: Type.String({ minLength: 3, maxLength: 320 }),
+  role: RoleSchema,
+  password: Password,
+});
+const UserChangeBody = Type.Object(
+  {
+    role: Type.Optional(RoleSchema),
+    disabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Password),
+  },
+  { minProperties: 1, description: 'What to change; a new password is the admin’s reset of a forgotten one' },
+);
+
+const presentUser = (user: User) => ({
+  id: user.id,
+  email: user.email,
+  role: user.role,
+  disabled: user.disabledAt !== null,
+  created_at: user.createdAt.toISOString(),
 });
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator: Authenticator }> = async (
@@ -86,7 +135,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
       },
     },
     async (request, reply) => {
-      const { name, scopes, kind } = request.body;
+      const { name, scopes, kind, expires_at } = request.body;
       if (!scopes && kind !== 'runner') {
         throw invalid('scopes', 'scopes is required for a standard key (or send kind: runner for a runner key)');
       }
@@ -95,6 +144,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
         scopes: scopes ?? ['runners:read', 'runners:write'],
         kind,
         ...(name ? { name } : {}),
+        ...(expires_at ? { expiresAt: new Date(expires_at) } : {}),
       });
       return reply.status(201).send({ ...presentKey(record), key });
     },
@@ -119,5 +169,70 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
       core.signals.publish({ kind: 'credentials' });
       return presentKey(key);
     },
+  );
+
+  app.get(
+    '/v1/admin/users',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'The org’s console users, by email',
+        'x-runplane-extension': true,
+        response: { 200: ListOf(UserSchema), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      items: (await listOrgUsers(core.db, principalOf(request).orgId)).map(presentUser),
+      next_cursor: null,
+    }),
+  );
+
+  app.post(
+    '/v1/admin/users',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Create a console user in this org (409 user_exists when the email is taken)',
+        'x-runplane-extension': true,
+        body: NewUserBody,
+        response: { 201: UserSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(presentUser(await addOrgUser(core.db, principalOf(request).orgId, request.body))),
+  );
+
+  app.patch(
+    '/v1/admin/users/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Change a user’s role, disable or enable it, or reset its password (409 last_admin)',
+        'x-runplane-extension': true,
+        params: IdParams,
+        body: UserChangeBody,
+        response: { 200: UserSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      presentUser(await changeOrgUser(core.db, principalOf(request).orgId, request.params.id, request.body)),
+  );
+
+  app.delete(
+    '/v1/admin/users/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Delete a user and end its sessions (409 last_admin); its audit records stay',
+        'x-runplane-extension': true,
+        params: IdParams,
+        response: { 200: UserSchema, ...errorResponses },
+      },
+    },
+    async (request) => presentUser(await removeOrgUser(core.db, principalOf(request).orgId, request.params.id)),
   );
 };

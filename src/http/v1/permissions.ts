@@ -102,6 +102,11 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
         querystring: Type.Object({
           target: Type.Optional(Type.String({ maxLength: 512 })),
           actor: Type.Optional(Type.String({ maxLength: 256 })),
+          action: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 256, description: 'Records whose action contains this text' }),
+          ),
+          since: Type.Optional(Type.String({ format: 'date-time', description: 'Records at or after this instant' })),
+          until: Type.Optional(Type.String({ format: 'date-time', description: 'Records before this instant' })),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
         }),
@@ -109,7 +114,7 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
       },
     },
     async (request) => {
-      const { target, actor, limit, cursor } = request.query;
+      const { target, actor, action, since, until, limit, cursor } = request.query;
       if (cursor !== undefined && !/^\d+$/.test(cursor))
         throw invalid('cursor', 'cursor is not one this server issued');
       // Records of this instance are written in batches; flush first so a reader sees its own writes.
@@ -117,6 +122,9 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
       const records = await listAuditRecords(core.db, principalOf(request).orgId, {
         target: target ?? null,
         actor: actor ?? null,
+        action: action ?? null,
+        since: since ? new Date(since) : null,
+        until: until ? new Date(until) : null,
         before: cursor === undefined ? null : Number(cursor),
         limit,
       });

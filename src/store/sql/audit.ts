@@ -28,7 +28,16 @@ export async function insertAuditRecords(q: Queryable, records: readonly NewAudi
 export async function listAuditRecords(
   q: Queryable,
   orgId: string,
-  filter: { target: string | null; actor: string | null; before: number | null; limit: number },
+  filter: {
+    target: string | null;
+    actor: string | null;
+    /** Part of the action, e.g. `admin/keys` or `DELETE`. */
+    action: string | null;
+    since: Date | null;
+    until: Date | null;
+    before: number | null;
+    limit: number;
+  },
 ): Promise<AuditRecord[]> {
   const rows = await q.query<{
     id: number;
@@ -41,8 +50,10 @@ export async function listAuditRecords(
   }>(
     `select * from audit_log where org_id = $1 and ($2::text is null or target = $2) and ($3::text is null or actor = $3)
        and ($4::bigint is null or id < $4)
+       and ($6::text is null or strpos(action, $6) > 0)
+       and ($7::timestamptz is null or at >= $7) and ($8::timestamptz is null or at < $8)
      order by id desc limit $5`,
-    [orgId, filter.target, filter.actor, filter.before, filter.limit],
+    [orgId, filter.target, filter.actor, filter.before, filter.limit, filter.action, filter.since, filter.until],
   );
   return rows.map((row) => ({
     id: row.id,

@@ -12,6 +12,7 @@ interface KeyRow {
   kind: KeyKind;
   created_at: Date;
   revoked_at: Date | null;
+  expires_at: Date | null;
 }
 
 const toKey = (row: KeyRow): ApiKey => ({
@@ -23,6 +24,7 @@ const toKey = (row: KeyRow): ApiKey => ({
   kind: row.kind,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
+  expiresAt: row.expires_at,
 });
 
 /** Returns the org with this slug, creating it (with `newId` and its built-in profile) when it does not exist yet. */
@@ -62,15 +64,24 @@ export async function findOrgBySlug(q: Queryable, slug: string): Promise<Org | n
 
 export async function insertKey(
   q: Queryable,
-  key: { id: string; orgId: string; name: string; keyHash: string; scopes: Scope[]; kind: KeyKind },
+  key: {
+    id: string;
+    orgId: string;
+    name: string;
+    keyHash: string;
+    scopes: Scope[];
+    kind: KeyKind;
+    expiresAt: Date | null;
+  },
 ): Promise<ApiKey> {
   const rows = await q.query<KeyRow>(
     `with inserted as (
-       insert into api_keys (id, org_id, name, key_hash, scopes, kind) values ($1, $2, $3, $4, $5::text[], $6)
+       insert into api_keys (id, org_id, name, key_hash, scopes, kind, expires_at)
+       values ($1, $2, $3, $4, $5::text[], $6, $7)
        returning *
      )
      select k.*, o.slug as org_slug from inserted k join orgs o on o.id = k.org_id`,
-    [key.id, key.orgId, key.name, key.keyHash, key.scopes, key.kind],
+    [key.id, key.orgId, key.name, key.keyHash, key.scopes, key.kind, key.expiresAt],
   );
   return toKey(rows[0]!);
 }

@@ -10,6 +10,8 @@ export interface User {
   email: string;
   role: Role;
   passwordHash: string;
+  createdAt: Date;
+  disabledAt: Date | null;
 }
 
 interface UserRow {
@@ -19,6 +21,8 @@ interface UserRow {
   email: string;
   role: Role;
   password_hash: string;
+  created_at: Date;
+  disabled_at: Date | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -28,7 +32,11 @@ const toUser = (row: UserRow): User => ({
   email: row.email,
   role: row.role,
   passwordHash: row.password_hash,
+  createdAt: row.created_at,
+  disabledAt: row.disabled_at,
 });
+
+const USER_COLUMNS = 'u.*, o.slug as org_slug';
 
 /** Creates a user, or replaces the role and password of the same email in the org. */
 export async function upsertUser(
@@ -45,7 +53,7 @@ export async function upsertUser(
 /** Users with this email in any org (an email may belong to several orgs). */
 export async function findUsersByEmail(q: Queryable, email: string): Promise<User[]> {
   const rows = await q.query<UserRow>(
-    `select u.*, o.slug as org_slug from users u join orgs o on o.id = u.org_id where u.email = $1 order by o.slug`,
+    `select ${USER_COLUMNS} from users u join orgs o on o.id = u.org_id where u.email = $1 order by o.slug`,
     [email.toLowerCase()],
   );
   return rows.map(toUser);
@@ -70,7 +78,7 @@ export async function findUserSession(
   const rows = await q.query<UserRow & { csrf_token: string; expires_at: Date }>(
     `select u.*, o.slug as org_slug, s.csrf_token, s.expires_at
      from user_sessions s join users u on u.id = s.user_id join orgs o on o.id = u.org_id
-     where s.token_hash = $1 and s.expires_at > now()`,
+     where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null`,
     [tokenHash],
   );
   const row = rows[0];
@@ -79,4 +87,110 @@ export async function findUserSession(
 
 export async function deleteUserSession(q: Queryable, tokenHash: string): Promise<void> {
   await q.query('delete from user_sessions where token_hash = $1', [tokenHash]);
+}
+
+/** Ends every login session of a user (disabled, deleted, or its password reset). */
+export async function deleteSessionsOfUser(q: Queryable, userId: string): Promise<void> {
+  await q.query('delete from user_sessions where user_id = $1', [userId]);
+}
+
+/** Whether any console user exists, in any org: a store without one is a fresh install. */
+export async function anyUserExists(q: Queryable): Promise<boolean> {
+  const rows = await q.query<{ found: boolean }>('select exists (select 1 from users) as found');
+  return rows[0]!.found;
+}
+
+export async function listUsers(q: Queryable, orgId: string | null): Promise<User[]> {
+  const rows = await q.query<UserRow>(
+    `select ${USER_COLUMNS} from users u join orgs o on o.id = u.org_id
+     where $1::text is null or u.org_id = $1 order by o.slug, u.email`,
+    [orgId],
+  );
+  return rows.map(toUser);
+}
+
+export async function findUser(q: Queryable, id: string, orgId: string): Promise<User | null> {
+  const rows = await q.query<UserRow>(
+    `select ${USER_COLUMNS} from users u join orgs o on o.id = u.org_id where u.id = $1 and u.org_id = $2`,
+    [id, orgId],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Inserts a new user; null when the org already has one with this email. */
+export async function insertUser(
+  q: Queryable,
+  user: { id: string; orgId: string; email: string; role: Role; passwordHash: string },
+): Promise<User | null> {
+  const rows = await q.query<UserRow>(
+    `with inserted as (
+       insert into users (id, org_id, email, role, password_hash) values ($1, $2, $3, $4, $5)
+       on conflict (org_id, email) do nothing returning *
+     )
+     select u.*, o.slug as org_slug from inserted u join orgs o on o.id = u.org_id`,
+    [user.id, user.orgId, user.email.toLowerCase(), user.role, user.passwordHash],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Changes what is given (a null `disabled` leaves it); null when the org has no such user. */
+export async function updateUser(
+  q: Queryable,
+  id: string,
+  orgId: string,
+  change: { role?: Role; disabled?: boolean; passwordHash?: string },
+): Promise<User | null> {
+  const rows = await q.query<UserRow>(
+    `with updated as (
+       update users set
+         role = coalesce($3, role),
+         disabled_at = case when $4::boolean is null then disabled_at
+                            when $4 then coalesce(disabled_at, now()) else null end,
+         password_hash = coalesce($5, password_hash)
+       where id = $1 and org_id = $2 returning *
+     )
+     select u.*, o.slug as org_slug from updated u join orgs o on o.id = u.org_id`,
+    [id, orgId, change.role ?? null, change.disabled ?? null, change.passwordHash ?? null],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+export async function deleteUser(q: Queryable, id: string, orgId: string): Promise<User | null> {
+  const rows = await q.query<UserRow>(
+    `with deleted as (delete from users where id = $1 and org_id = $2 returning *)
+     select u.*, o.slug as org_slug from deleted u join orgs o on o.id = u.org_id`,
+    [id, orgId],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Enabled admins of an org, counted after a change, so a change that leaves none can be refused. */
+export async function countEnabledAdmins(q: Queryable, orgId: string): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    `select count(*)::int as n from users where org_id = $1 and role = 'admin' and disabled_at is null`,
+    [orgId],
+  );
+  return rows[0]!.n;
+}
+
+export async function dropSetupTokens(q: Queryable): Promise<void> {
+  await q.query('delete from setup_tokens');
+}
+
+export async function insertSetupToken(q: Queryable, tokenHash: string): Promise<void> {
+  await q.query('insert into setup_tokens (token_hash) values ($1)', [tokenHash]);
+}
+
+/**
+ * Consumes every setup token if `tokenHash` is one of them; false otherwise. Two setups racing with different
+ * tokens: the second finds the rows deleted by the first (its delete waits on their locks) and gets false.
+ */
+export async function consumeSetupTokens(q: Queryable, tokenHash: string): Promise<boolean> {
+  const rows = await q.query<{ token_hash: string }>('delete from setup_tokens returning token_hash');
+  return rows.some((row) => row.token_hash === tokenHash);
+}
+
+/** Serialises the org's user changes, so two admins demoting each other cannot both pass the last-admin check. */
+export async function lockOrgUsers(q: Queryable, orgId: string): Promise<void> {
+  await q.query('select 1 from orgs where id = $1 for update', [orgId]);
 }
