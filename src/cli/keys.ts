@@ -1,4 +1,5 @@
-// `runplane keys …`: create, list and revoke API keys directly in the store (no server needed).
+// `runplane keys …`: create, list and revoke API keys directly in the store (no server needed), or through a
+// running server's /v1/admin API with `--server URL`.
 
 import os from 'node:os';
 import type { Config } from '../config.ts';
@@ -8,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { findOrgBySlug, listKeys } from '../store/sql/keys.ts';
+import { adminApi } from './admin-api.ts';
 
 /** The audit actor of a key change made here: the operating-system user who ran the command. */
 const cliAuthor = (action: string): KeyChangeAuthor => ({ actor: `cli:${os.userInfo().username}`, action });
@@ -25,45 +27,141 @@ async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise
   }
 }
 
-export async function createKey(
-  config: Config,
-  options: { org: string; scopes?: string; runner?: boolean; name?: string },
-): Promise<void> {
+/** A key as the admin API answers it. */
+interface KeyAnswer {
+  id: string;
+  name: string;
+  kind: string;
+  scopes: string[];
+  created_at: string;
+  revoked_at: string | null;
+  expires_at: string | null;
+  key?: string;
+}
+
+export interface KeyOptions {
+  org?: string;
+  scopes?: string;
+  runner?: boolean;
+  name?: string;
+  expiresAt?: string;
+  server?: string;
+}
+
+function expiryOf(value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) {
+    throw new Error(`--expires-at ${value} is not a date; give an ISO date or instant, e.g. 2027-01-31`);
+  }
+  return at;
+}
+
+/** With --server the key belongs to the admin key's org: naming another is refused rather than ignored. */
+function noOrgWithServer(options: { org?: string; server?: string }): void {
+  if (options.server && options.org) {
+    throw new Error('--org is not used with --server: the server acts in the org of RUNPLANE_API_KEY; drop --org');
+  }
+}
+
+export async function createKey(config: Config, options: KeyOptions): Promise<void> {
   if (!options.scopes && !options.runner) {
     throw new Error('give --scopes (e.g. runners:read,runners:write,runners:dispatch), or --runner for a runner key');
   }
   const scopes = parseScopes((options.scopes ?? RUNNER_SCOPES).split(','));
   const kind = options.runner ? 'runner' : 'standard';
-  const { key, record } = await withStore(config, (db) =>
-    createApiKey(db, { orgSlug: options.org, scopes, name: options.name, kind }, cliAuthor('keys create')),
-  );
+  const expiresAt = expiryOf(options.expiresAt);
+  noOrgWithServer(options);
+  let id: string;
+  let key: string;
+  let where: string;
+  if (options.server) {
+    const api = adminApi(options.server);
+    const created = await api.call<KeyAnswer>('POST', '/v1/admin/keys', {
+      scopes,
+      kind,
+      ...(options.name ? { name: options.name } : {}),
+      ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
+    });
+    [id, key, where] = [created.id, created.key!, `on ${api.server}`];
+  } else {
+    if (!options.org) throw new Error('give --org ORG (the org slug), or --server URL to ask a running server');
+    const org = options.org;
+    const made = await withStore(config, (db) =>
+      createApiKey(db, { orgSlug: org, scopes, name: options.name, kind, expiresAt }, cliAuthor('keys create')),
+    );
+    [id, key, where] = [made.record.id, made.key, `for org ${made.record.orgSlug}`];
+  }
+  const expiry = expiresAt ? `, expiring ${expiresAt.toISOString()}` : '';
   console.log(
-    `created ${kind === 'runner' ? 'runner ' : ''}key ${record.id} for org ${record.orgSlug} with scopes ${record.scopes.join(',')}`,
+    `created ${kind === 'runner' ? 'runner ' : ''}key ${id} ${where} with scopes ${scopes.join(',')}${expiry}`,
   );
   console.log('the key is shown once; store it now:');
   console.log(key);
 }
 
-export async function listApiKeys(config: Config, options: { org?: string }): Promise<void> {
-  const rows = await withStore(config, async (db) => {
-    const org = options.org ? await findOrgBySlug(db, options.org) : null;
-    if (options.org && !org) throw new Error(`no org "${options.org}"; list all keys without --org`);
-    return listKeys(db, org?.id ?? null);
-  });
+const keyStatus = (revokedAt: string | null, expiresAt: string | null) =>
+  revokedAt
+    ? `revoked ${revokedAt}`
+    : expiresAt && Date.parse(expiresAt) <= Date.now()
+      ? `expired ${expiresAt}`
+      : expiresAt
+        ? `active until ${expiresAt}`
+        : 'active';
+
+export async function listApiKeys(config: Config, options: { org?: string; server?: string }): Promise<void> {
+  noOrgWithServer(options);
+  const rows: {
+    id: string;
+    org: string;
+    name: string;
+    kind: string;
+    scopes: string[];
+    created: string;
+    status: string;
+  }[] = [];
+  if (options.server) {
+    const api = adminApi(options.server);
+    const answer = await api.call<{ items: KeyAnswer[] }>('GET', '/v1/admin/keys');
+    for (const key of answer.items) {
+      rows.push({ ...key, org: '-', created: key.created_at, status: keyStatus(key.revoked_at, key.expires_at) });
+    }
+  } else {
+    const keys = await withStore(config, async (db) => {
+      const org = options.org ? await findOrgBySlug(db, options.org) : null;
+      if (options.org && !org) throw new Error(`no org "${options.org}"; list all keys without --org`);
+      return listKeys(db, org?.id ?? null);
+    });
+    for (const key of keys) {
+      rows.push({
+        ...key,
+        org: key.orgSlug,
+        created: key.createdAt.toISOString(),
+        status: keyStatus(key.revokedAt?.toISOString() ?? null, key.expiresAt?.toISOString() ?? null),
+      });
+    }
+  }
   if (rows.length === 0) {
     console.log('no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`');
     return;
   }
   console.log(['ID', 'ORG', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'STATUS'].join('\t'));
   for (const key of rows) {
-    const status = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
-    console.log(
-      [key.id, key.orgSlug, key.name, key.kind, key.scopes.join(','), key.createdAt.toISOString(), status].join('\t'),
-    );
+    console.log([key.id, key.org, key.name, key.kind, key.scopes.join(','), key.created, key.status].join('\t'));
   }
 }
 
-export async function revokeApiKey(config: Config, id: string): Promise<void> {
+export async function revokeApiKey(config: Config, id: string, options: { server?: string } = {}): Promise<void> {
+  if (options.server) {
+    const api = adminApi(options.server);
+    const key = await api.call<KeyAnswer>('DELETE', `/v1/admin/keys/${encodeURIComponent(id)}`).catch((error) => {
+      throw /does not exist/.test((error as Error).message)
+        ? new Error(`no key with id ${id} in this org; see \`runplane keys list --server ${api.server}\``)
+        : error;
+    });
+    console.log(`revoked key ${key.id} (${key.name}); requests with it now get 401`);
+    return;
+  }
   const key = await withStore(config, async (db) => {
     const revoked = await revokeKeyInStore(db, id, cliAuthor('keys revoke'));
     // Running instances cache keys for a few seconds: tell them to forget at once.

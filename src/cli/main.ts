@@ -6,10 +6,13 @@ import { DomainError } from '../core/errors.ts';
 import { DataDirBusyError } from '../store/data-dir-lock.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
-import { createKey, listApiKeys, revokeApiKey } from './keys.ts';
+import { createKey, type KeyOptions, listApiKeys, revokeApiKey } from './keys.ts';
 import { runnerCommand } from './runner.ts';
 import { serve } from './serve.ts';
-import { createConsoleUser } from './users.ts';
+import { createConsoleUser, listConsoleUsers, setConsoleUserDisabled } from './users.ts';
+
+const SERVER_HELP =
+  'act through this running server’s admin API (e.g. http://127.0.0.1:8080) with the admin key in RUNPLANE_API_KEY';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -41,41 +44,64 @@ program
 
 program.addCommand(runnerCommand());
 
-const keys = program.command('keys').description('manage API keys');
+const keys = program
+  .command('keys')
+  .description('manage API keys, in the store (server stopped, or PostgreSQL) or through a server with --server');
 keys
   .command('create')
   .description('create an API key (and the org when new); prints the key alone on the last line')
-  .requiredOption('--org <org>', 'org slug, e.g. acme')
+  .option('--org <org>', 'org slug, e.g. acme (not with --server: the admin key’s org)')
   .option(
     '--scopes <scopes>',
     'comma-separated: runners:read,runners:write,runners:dispatch,admin (runner keys: runners:read,runners:write)',
   )
   .option('--runner', 'a runner key, for `runplane runner`: every task write it makes must name its attempt')
   .option('--name <name>', 'label shown in `keys list`')
-  .action(async (options: { org: string; scopes?: string; runner?: boolean; name?: string }) =>
-    createKey(loadConfig(), options),
-  );
+  .option('--expires-at <date>', 'when the key stops working (ISO date or instant); never by default')
+  .option('--server <url>', SERVER_HELP)
+  .action(async (options: KeyOptions) => createKey(loadConfig(), options));
 keys
   .command('list')
   .description('list API keys (never the secrets)')
   .option('--org <org>', 'only this org')
-  .action(async (options: { org?: string }) => listApiKeys(loadConfig(), options));
+  .option('--server <url>', SERVER_HELP)
+  .action(async (options: { org?: string; server?: string }) => listApiKeys(loadConfig(), options));
 keys
   .command('revoke')
   .description('revoke an API key at once')
   .argument('<id>', 'key id from `keys list`')
-  .action(async (id: string) => revokeApiKey(loadConfig(), id));
+  .option('--server <url>', SERVER_HELP)
+  .action(async (id: string, options: { server?: string }) => revokeApiKey(loadConfig(), id, options));
 
-const users = program.command('users').description('manage console users');
+const users = program
+  .command('users')
+  .description('manage console users, in the store (server stopped, or PostgreSQL) or through a server with --server');
 users
   .command('create')
-  .description('create a console user (or update its role and password)')
-  .requiredOption('--org <org>', 'org slug')
+  .description('create a console user (offline: or update its role and password)')
+  .option('--org <org>', 'org slug (not with --server: the admin key’s org)')
   .requiredOption('--email <email>', 'login email')
   .requiredOption('--role <role>', 'viewer | operator | admin')
   .option('--password-stdin', 'read the password from stdin instead of a prompt')
-  .action(async (options: { org: string; email: string; role: string; passwordStdin?: boolean }) =>
+  .option('--server <url>', SERVER_HELP)
+  .action(async (options: { org?: string; email: string; role: string; passwordStdin?: boolean; server?: string }) =>
     createConsoleUser(loadConfig(), options),
+  );
+users
+  .command('list')
+  .description('list console users (never their passwords)')
+  .option('--org <org>', 'only this org')
+  .option('--server <url>', SERVER_HELP)
+  .action(async (options: { org?: string; server?: string }) => listConsoleUsers(loadConfig(), options));
+users
+  .command('disable')
+  .description('disable a console user: it cannot log in and its open sessions end')
+  .argument('<email>', 'the user’s login email')
+  .option('--org <org>', 'the org, when the email belongs to several')
+  .option('--enable', 'enable the user again instead')
+  .option('--server <url>', SERVER_HELP)
+  .action(async (email: string, options: { org?: string; server?: string; enable?: boolean }) =>
+    setConsoleUserDisabled(loadConfig(), email, options),
   );
 
 try {

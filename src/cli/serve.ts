@@ -12,6 +12,8 @@ import { describeStore, openStore } from '../store/open.ts';
 
 export async function serve(config: Config): Promise<void> {
   console.log(`runplane: config ${JSON.stringify(describeConfig(config))}`);
+  // A bootstrap password that cannot be read stops start-up before the store is touched.
+  const bootstrapPassword = readBootstrapPassword(config);
   console.log(`runplane: opening the ${describeStore(config)}…`);
   const db = await openStore(config);
   const core = createCore(db, config);
@@ -49,7 +51,7 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void close('SIGTERM'));
   try {
     await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
-    const setupToken = await firstRun(core.db, config);
+    const setupToken = await firstRun(core.db, config, bootstrapPassword);
     app = await buildApp(core);
     // One instance runs the background loops; the others stand by (see background-loop.ts).
     core.leadership = await db.lead('background');
@@ -69,19 +71,27 @@ export async function serve(config: Config): Promise<void> {
   }
 }
 
-/** The unattended bootstrap admin, or else (on a store without users) a setup token for the printed link. */
-async function firstRun(db: Parameters<typeof issueSetupToken>[0], config: Config): Promise<string | null> {
-  const admin = config.bootstrapAdmin;
-  if (!admin) return issueSetupToken(db);
-  let password: string;
+function readBootstrapPassword(config: Config): string | null {
+  const file = config.bootstrapAdmin?.passwordFile;
+  if (!file) return null;
   try {
-    password = fs.readFileSync(admin.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
     throw new Error(
-      `RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: cannot read ${admin.passwordFile} (${(error as NodeJS.ErrnoException).code}); ` +
+      `RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); ` +
         "point it at a file holding the first admin's password",
     );
   }
+}
+
+/** The unattended bootstrap admin, or else (on a store without users) a setup token for the printed link. */
+async function firstRun(
+  db: Parameters<typeof issueSetupToken>[0],
+  config: Config,
+  password: string | null,
+): Promise<string | null> {
+  const admin = config.bootstrapAdmin;
+  if (!admin || password === null) return issueSetupToken(db);
   if (await bootstrapAdmin(db, { org: admin.org, email: admin.email, password })) {
     console.log(
       `runplane: created the first admin ${admin.email} of org ${admin.org} (RUNPLANE_BOOTSTRAP_ADMIN_EMAIL)`,

@@ -1,9 +1,34 @@
-// `runplane users create`: a console user of an org with a role; the password comes from stdin or a hidden prompt.
+// `runplane users …`: console users of an org with a role, in the store directly or through a running server's
+// /v1/admin API (`--server URL`); a password comes from stdin or a hidden prompt, never from an argument.
+import os from 'node:os';
 import readline from 'node:readline';
 import type { Config } from '../config.ts';
-import { createUser } from '../core/users.ts';
+import { openAuditScope, withAuditScope } from '../core/audit.ts';
+import { changeOrgUser, createUser } from '../core/users.ts';
+import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
+import { findOrgBySlug } from '../store/sql/keys.ts';
+import { findUsersByEmail, listUsers } from '../store/sql/users.ts';
+import { adminApi } from './admin-api.ts';
+
+interface UserAnswer {
+  id: string;
+  email: string;
+  role: string;
+  disabled: boolean;
+  created_at: string;
+}
+
+async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openStore(config);
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
 
 async function readStdin(): Promise<string> {
   let text = '';
@@ -33,8 +58,13 @@ function prompt(question: string): Promise<string> {
 
 export async function createConsoleUser(
   config: Config,
-  options: { org: string; email: string; role: string; passwordStdin?: boolean },
+  options: { org?: string; email: string; role: string; passwordStdin?: boolean; server?: string },
 ): Promise<void> {
+  if (options.server && options.org) {
+    throw new Error('--org is not used with --server: the server acts in the org of RUNPLANE_API_KEY; drop --org');
+  }
+  if (!options.server && !options.org) throw new Error('give --org ORG, or --server URL to ask a running server');
+  const api = options.server ? adminApi(options.server) : null;
   if (!options.passwordStdin && !process.stdin.isTTY) {
     // Without a terminal the hidden prompt would wait on input that never comes (and Node then exits silently).
     throw new Error(
@@ -43,12 +73,86 @@ export async function createConsoleUser(
     );
   }
   const password = options.passwordStdin ? await readStdin() : await prompt(`password for ${options.email}: `);
-  const db = await openStore(config);
-  try {
-    await migrate(db);
-    await createUser(db, { orgSlug: options.org, email: options.email, role: options.role, password });
-  } finally {
-    await db.close();
+  if (api) {
+    const user = await api.call<UserAnswer>('POST', '/v1/admin/users', {
+      email: options.email,
+      role: options.role,
+      password,
+    });
+    console.log(`user ${user.email} is ${user.role} (id ${user.id}); log in at ${api.server}/console/login`);
+    return;
   }
-  console.log(`user ${options.email} is ${options.role} of org ${options.org}; log in at /console/login`);
+  const org = options.org!;
+  await withStore(config, (db) => createUser(db, { orgSlug: org, email: options.email, role: options.role, password }));
+  console.log(`user ${options.email} is ${options.role} of org ${org}; log in at /console/login`);
+}
+
+export async function listConsoleUsers(config: Config, options: { org?: string; server?: string }): Promise<void> {
+  let rows: { id: string; org: string; email: string; role: string; status: string; created: string }[];
+  if (options.server) {
+    if (options.org) throw new Error('--org is not used with --server: it lists the org of RUNPLANE_API_KEY');
+    const answer = await adminApi(options.server).call<{ items: UserAnswer[] }>('GET', '/v1/admin/users');
+    rows = answer.items.map((user) => ({
+      ...user,
+      org: '-',
+      status: user.disabled ? 'disabled' : 'active',
+      created: user.created_at,
+    }));
+  } else {
+    rows = await withStore(config, async (db) => {
+      const org = options.org ? await findOrgBySlug(db, options.org) : null;
+      if (options.org && !org) throw new Error(`no org "${options.org}"; list every org's users without --org`);
+      return (await listUsers(db, org?.id ?? null)).map((user) => ({
+        id: user.id,
+        org: user.orgSlug,
+        email: user.email,
+        role: user.role,
+        status: user.disabledAt ? 'disabled' : 'active',
+        created: user.createdAt.toISOString(),
+      }));
+    });
+  }
+  if (rows.length === 0) {
+    console.log('no users yet; create one with `runplane users create --org ORG --email EMAIL --role admin`');
+    return;
+  }
+  console.log(['ID', 'ORG', 'EMAIL', 'ROLE', 'STATUS', 'CREATED'].join('\t'));
+  for (const row of rows) console.log([row.id, row.org, row.email, row.role, row.status, row.created].join('\t'));
+}
+
+/** Disables (or with `enable`, enables again) a user by email; its sessions end at once. */
+export async function setConsoleUserDisabled(
+  config: Config,
+  email: string,
+  options: { org?: string; server?: string; enable?: boolean },
+): Promise<void> {
+  const disabled = !options.enable;
+  const verb = disabled ? 'disabled' : 'enabled';
+  if (options.server) {
+    if (options.org) throw new Error('--org is not used with --server: it acts in the org of RUNPLANE_API_KEY');
+    const api = adminApi(options.server);
+    const users = await api.call<{ items: UserAnswer[] }>('GET', '/v1/admin/users');
+    const user = users.items.find((candidate) => candidate.email === email.toLowerCase());
+    if (!user) throw new Error(`no user ${email} in this org; see \`runplane users list --server ${api.server}\``);
+    await api.call('PATCH', `/v1/admin/users/${encodeURIComponent(user.id)}`, { disabled });
+    console.log(`user ${user.email} is ${verb}`);
+    return;
+  }
+  await withStore(config, async (db) => {
+    const matches = (await findUsersByEmail(db, email)).filter((user) => !options.org || user.orgSlug === options.org);
+    if (matches.length === 0) throw new Error(`no user ${email}${options.org ? ` in org ${options.org}` : ''}`);
+    if (matches.length > 1) {
+      throw new Error(`${email} is a user of ${matches.map((u) => u.orgSlug).join(', ')}; choose one with --org`);
+    }
+    const user = matches[0]!;
+    const scope = openAuditScope({
+      orgId: user.orgId,
+      actor: `cli:${os.userInfo().username}`,
+      action: disabled ? 'users disable' : 'users enable',
+      target: user.id,
+      requestId: null,
+    });
+    await withAuditScope(scope, () => changeOrgUser(db, user.orgId, user.id, { disabled }));
+    console.log(`user ${user.email} of org ${user.orgSlug} is ${verb}`);
+  });
 }
