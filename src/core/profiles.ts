@@ -21,10 +21,24 @@ import type { HarnessRevision, Profile } from './types.ts';
 const nameTaken = (name: string) =>
   conflict('name_taken', `a profile named ${JSON.stringify(name)} already exists in this org; pick another name`);
 
-export async function createProfile(core: Core, orgId: string, fields: ProfileFields): Promise<Profile> {
+/** Creates a profile; `id` lets a person choose a readable one (a slug), otherwise one is generated. */
+export async function createProfile(
+  core: Core,
+  orgId: string,
+  fields: ProfileFields,
+  id: string = newId('prof'),
+): Promise<Profile> {
   return core.db.tx(async (tx) => {
-    const profile = await insertProfile(tx, orgId, newId('prof'), fields);
-    if (!profile) throw nameTaken(fields.name);
+    const profile = await insertProfile(tx, orgId, id, fields);
+    if (!profile) {
+      if (await getProfile(tx, orgId, id)) {
+        throw conflict(
+          'id_taken',
+          `a profile with id ${JSON.stringify(id)} already exists in this org; pick another id`,
+        );
+      }
+      throw nameTaken(fields.name);
+    }
     await recordAudit(tx, profile.id);
     return profile;
   });

@@ -4,6 +4,7 @@
 // all of the runner's leases. A deregister hands unfinished items back at once.
 
 import type { Queryable } from '../store/db.ts';
+import { listRunnerAttempts } from '../store/sql/attempts.ts';
 import { releaseLeases } from '../store/sql/items.ts';
 import {
   getRunner,
@@ -142,6 +143,12 @@ export async function findRunner(core: Core, orgId: string, runnerId: string): P
   const runner = await getRunner(core.db, orgId, runnerId);
   if (!runner) throw notFound('runner', runnerId);
   return runner;
+}
+
+/** A runner's most recent claims (its page in the console); 404 for a runner of another org. */
+export async function runnerAttempts(core: Core, orgId: string, runnerId: string, limit: number) {
+  await findRunner(core, orgId, runnerId);
+  return listRunnerAttempts(core.db, orgId, runnerId, limit);
 }
 
 export const listOrgRunners = (core: Core, orgId: string): Promise<Runner[]> => listRunners(core.db, orgId);

@@ -2,6 +2,7 @@
 // path, one fence, one event log) with what sessions add: profiles, harness pinning, idempotent dispatch,
 // checkpoints with pause/resume, progress and metadata.
 import { isUniqueViolation, type Queryable } from '../store/db.ts';
+import { listItemAttempts } from '../store/sql/attempts.ts';
 import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {
@@ -378,4 +379,10 @@ export async function sessionContext(q: Queryable, items: Item[]): Promise<Sessi
     latestCheckpoints(q, withCheckpoints),
   ]);
   return { harnesses, checkpoints };
+}
+
+/** Every attempt of a session, first to last: runner, claim, end and outcome. 404 for another org's session. */
+export async function sessionAttempts(core: Core, orgId: string, id: string) {
+  await getItemOrThrow(core.db, orgId, id, 'session');
+  return listItemAttempts(core.db, id);
 }

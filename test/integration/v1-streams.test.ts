@@ -102,10 +102,16 @@ describe.each(STORE_KINDS)('/v1 streams on the %s store', (kind) => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await api.post(`/v1/runners/sessions/${session.id}/events`, [
       { type: 'step', level: 'info', message: 'live-1' },
-      { type: 'step', level: 'info', message: 'live-2' },
+      { type: 'tool_call', level: 'info', message: 'live-2' },
     ]);
     const { events } = await reading;
     expect(events.map((event) => event.data.message)).toEqual(['created → pending', 'live-1', 'live-2']);
+    // Unnamed events, whatever the type: an EventSource's onmessage sees a runner's own types too.
+    expect(events.map((event) => [event.event, event.data.type])).toEqual([
+      ['', 'state'],
+      ['', 'step'],
+      ['', 'tool_call'],
+    ]);
   });
 
   it('SSE: streams open on one session share one watcher; every stream gets every event', async () => {

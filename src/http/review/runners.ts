@@ -5,7 +5,14 @@ import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { appendItemEvents, claimForRunner, getItemOrThrow, readEvents, recordPhase } from '../../core/items.ts';
 import { logEvents, REVIEW_PHASES, REVIEW_PROFILE, submitReviewResult } from '../../core/reviews.ts';
-import { deregisterRunner, findRunner, heartbeat, listOrgRunners, registerRunner } from '../../core/runners.ts';
+import {
+  deregisterRunner,
+  findRunner,
+  heartbeat,
+  listOrgRunners,
+  registerRunner,
+  runnerAttempts,
+} from '../../core/runners.ts';
 import { isLeased } from '../../core/states.ts';
 import { principalOf } from '../auth.ts';
 import { longPollSignal } from '../long-poll.ts';
@@ -49,6 +56,52 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       schema: { tags, params: RunnerParams, response: { 200: data(RunnerSchema), ...errorResponses } },
     },
     async (request) => ({ data: presentRunner(await findRunner(core, principalOf(request).orgId, request.params.id)) }),
+  );
+
+  app.get(
+    '/api/runners/:id/attempts',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary: 'The runner’s most recent claims, newest first (extension)',
+        ...extension,
+        params: RunnerParams,
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        response: {
+          200: data(
+            Type.Array(
+              Type.Object({
+                taskId: Type.String({ description: 'The work item (a session id on /v1)' }),
+                externalTaskId: Type.Union([Type.String(), Type.Null()]),
+                profileId: Type.String(),
+                state: Type.String({ description: 'The item’s state now' }),
+                attempt: Type.Integer(),
+                claimedAt: Type.String({ format: 'date-time' }),
+                endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                outcome: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const attempts = await runnerAttempts(core, principalOf(request).orgId, request.params.id, request.query.limit);
+      return {
+        data: attempts.map((a) => ({
+          taskId: a.itemId,
+          externalTaskId: a.taskId,
+          profileId: a.profileId,
+          state: a.state,
+          attempt: a.attempt,
+          claimedAt: a.claimedAt.toISOString(),
+          endedAt: a.endedAt ? a.endedAt.toISOString() : null,
+          outcome: a.outcome,
+        })),
+      };
+    },
   );
 
   app.post(

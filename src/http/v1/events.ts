@@ -89,7 +89,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
         schema: {
           tags,
           summary:
-            'Live events as Server-Sent Events (id: seq); resume with Last-Event-ID; ends after the terminal state',
+            'Live events as Server-Sent Events: each an unnamed (`message`) event, id: seq, data: the event with its ' +
+            '`type`; resume with Last-Event-ID; ends after the terminal state',
           params: IdParams,
           headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
           querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) }),
@@ -145,7 +146,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
               const events = await readSessionEvents(core.db, orgId, id, { after, limit: STREAM_BATCH });
               for (const event of events) {
                 if (closed.signal.aborted) break;
-                await send(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+                // Unnamed (`message`) events: a browser's EventSource cannot subscribe to names it does not know,
+                // and runners invent types (tool_call…); the type travels in the data.
+                await send(`id: ${event.seq}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
                 after = event.seq;
               }
               if (events.length === STREAM_BATCH) continue;

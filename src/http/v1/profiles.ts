@@ -21,6 +21,7 @@ import {
   HarnessSchema,
   IdParams,
   ListOf,
+  NewProfileBody,
   Page,
   ProfileBody,
   ProfileSchema,
@@ -55,10 +56,11 @@ export const profileRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
     '/v1/runners/profiles',
     {
       config: { scope: 'runners:write' },
-      schema: { tags, body: ProfileBody, response: { 201: ProfileSchema, ...errorResponses } },
+      schema: { tags, body: NewProfileBody, response: { 201: ProfileSchema, ...errorResponses } },
     },
     async (request, reply) => {
-      const profile = await createProfile(core, principalOf(request).orgId, fields(request.body));
+      const { id } = request.body;
+      const profile = await createProfile(core, principalOf(request).orgId, fields(request.body), id);
       return reply.status(201).send(presentProfile(profile));
     },
   );

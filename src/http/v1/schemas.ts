@@ -6,6 +6,7 @@ import type { SessionContext } from '../../core/sessions.ts';
 import { ITEM_STATES } from '../../core/states.ts';
 import type { Artifact, Checkpoint, Grant, HarnessRevision, Item, ItemEvent, Profile } from '../../core/types.ts';
 import { SCOPES } from '../../core/types.ts';
+import type { AttemptRecord } from '../../store/sql/attempts.ts';
 import type { AuditRecord } from '../../store/sql/audit.ts';
 
 const DateTime = Type.String({ format: 'date-time' });
@@ -53,6 +54,17 @@ export const ProfileBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128 }),
   description: Type.Optional(Type.String({ maxLength: 4096 })),
   execution_target: Type.Optional(Type.Enum(['runner'])),
+});
+
+export const NewProfileBody = Type.Object({
+  ...ProfileBody.properties,
+  id: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+      description:
+        'Extension: a readable id (1-63 lowercase letters, digits, dashes) instead of a generated one; 409 id_taken',
+    }),
+  ),
 });
 
 export const ProfileSchema = Type.Object({
@@ -290,3 +302,22 @@ export const presentAudit = (record: AuditRecord) => ({
 });
 
 export const errorResponses = { '4xx': Type.Ref('Error') };
+
+export const AttemptSchema = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1 }),
+    runner_id: Type.String(),
+    claimed_at: DateTime,
+    ended_at: NullableText({ format: 'date-time' }),
+    outcome: NullableText({ description: 'The state the attempt ended in; null while it runs' }),
+  },
+  { description: 'One claim of a session by a runner' },
+);
+
+export const presentAttempt = (attempt: AttemptRecord) => ({
+  attempt: attempt.attempt,
+  runner_id: attempt.runnerId,
+  claimed_at: attempt.claimedAt.toISOString(),
+  ended_at: iso(attempt.endedAt),
+  outcome: attempt.outcome,
+});

@@ -16,6 +16,7 @@ import {
   listSessions,
   patchSession,
   resumeSession,
+  sessionAttempts,
   sessionContext,
 } from '../../core/sessions.ts';
 import { ITEM_STATES, parseStateList } from '../../core/states.ts';
@@ -27,6 +28,7 @@ import { compileBodyCheck } from '../validation.ts';
 import { InstanceHeaders, instanceOf, WriterHeaders, writerOf } from '../writer.ts';
 import {
   AnyJson,
+  AttemptSchema,
   DispatchBody,
   decodeCursor,
   errorResponses,
@@ -37,6 +39,7 @@ import {
   Page,
   PatchBody,
   page,
+  presentAttempt,
   presentSession,
   RunnerIdSchema,
   SessionSchema,
@@ -137,6 +140,24 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
       schema: { tags, params: IdParams, response: { 200: SessionSchema, ...errorResponses } },
     },
     async (request) => presentOne(await getSession(core, principalOf(request).orgId, request.params.id)),
+  );
+
+  app.get(
+    '/v1/runners/sessions/:id/attempts',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary: 'Every attempt of the session, first to last: runner, claim, end, outcome',
+        'x-runplane-extension': true,
+        params: IdParams,
+        response: { 200: ListOf(AttemptSchema), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      items: (await sessionAttempts(core, principalOf(request).orgId, request.params.id)).map(presentAttempt),
+      next_cursor: null,
+    }),
   );
 
   app.post(

@@ -12,3 +12,6 @@ alter table users add column disabled_at timestamptz;
 
 -- A key past its expiry authenticates nothing (401), like a revoked one.
 alter table api_keys add column expires_at timestamptz;
+
+-- A runner's page lists its recent claims.
+create index attempts_by_runner on attempts (runner_id, claimed_at desc);

@@ -58,7 +58,7 @@ export async function insertProfile(
 ): Promise<Profile | null> {
   const rows = await q.query<ProfileRow>(
     `insert into profiles (org_id, id, name, description, execution_target) values ($1, $2, $3, $4, $5)
-     on conflict (org_id, name) do nothing returning *`,
+     on conflict do nothing returning *`,
     [orgId, id, fields.name, fields.description, fields.executionTarget],
   );
   return rows[0] ? toProfile(rows[0]) : null;
