@@ -57,6 +57,29 @@ export async function logIn(email: string, password: string): Promise<void> {
 }
 
 export const canOperate = (me: Me | null) => me?.role === 'operator' || me?.role === 'admin';
+export const isAdmin = (me: Me | null) => me?.role === 'admin';
+
+export async function logOut(): Promise<void> {
+  await fetch('/console/api/logout', {
+    method: 'POST',
+    headers: { 'x-csrf-token': csrfToken },
+    credentials: 'same-origin',
+  });
+  csrfToken = '';
+}
+
+/** The first run's form: creates the first org and admin with the link's token and opens a session. */
+export async function setUp(fields: { token: string; org: string; email: string; password: string }): Promise<void> {
+  const response = await fetch('/console/api/setup', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fields),
+    credentials: 'same-origin',
+  });
+  const data = await response.json();
+  if (!response.ok) throw new ApiError(response.status, data?.error?.message ?? 'setup failed');
+  csrfToken = data.csrf_token;
+}
 
 export function age(iso: string | null | undefined): string {
   if (!iso) return '—';

@@ -116,7 +116,12 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     await page.getByTestId('log-tail').getByText('line 300 from the runner').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(SHOTS, 'session-live.png') });
 
+    // Cancel asks first: "No" changes nothing, "Cancel session" cancels.
     await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'No, keep it' }).click();
+    expect(await page.getByTestId('state').textContent()).not.toContain('cancel');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('button', { name: 'Cancel session' }).click();
     await page.getByTestId('state').getByText('cancel_requested').waitFor({ timeout: 10_000 });
 
     const viewer = await logIn('viewer@acme.test');

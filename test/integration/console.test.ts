@@ -178,6 +178,37 @@ describe.each(STORE_KINDS)('the console backend on the %s store', (kind) => {
     expect(await why()).toBe('runners_at_capacity');
   });
 
+  it('the admin API through the console: an admin cookie manages keys and users, a viewer or operator gets 403', async () => {
+    // Its own admin: the rate-limit test below counts admin@acme.test's logins.
+    await createUser(t.db, { orgSlug: 'acme', email: 'root@acme.test', role: 'admin', password: PASSWORD });
+    const admin = await browser(t.server.url, 'root@acme.test');
+    const created = await admin.call('POST', '/console/api/v1/admin/keys', { kind: 'runner', name: 'box' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.key).toMatch(/^rp_/);
+    expect((await admin.call('GET', '/console/api/v1/admin/users')).body.items).toHaveLength(4);
+    expect((await admin.call('POST', '/console/api/v1/admin/keys', { kind: 'runner' }, false)).status).toBe(403); // no CSRF
+    for (const email of ['viewer@acme.test', 'operator@acme.test']) {
+      const other = await browser(t.server.url, email);
+      expect((await other.call('GET', '/console/api/v1/admin/keys')).status).toBe(403);
+      expect((await other.call('GET', '/console/api/v1/admin/users')).status).toBe(403);
+    }
+    const audit = await admin.call('GET', '/console/api/v1/audit?action=admin/keys');
+    expect(audit.body.items.map((row: { actor: string }) => row.actor)).toEqual(['user:root@acme.test']);
+  });
+
+  it('the setup page needs no session; a browser that completes it is signed in', async () => {
+    const page = await fetch(`${t.server.url}/console/setup?token=whatever`, { redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app">');
+    const refused = await fetch(`${t.server.url}/console/api/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'whatever', org: 'acme', email: 'x@acme.test', password: PASSWORD }),
+    });
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe('unauthorized');
+  });
+
   it('logout ends the session; logins are rate limited per account and address', async () => {
     const viewer = await browser(t.server.url, 'viewer@acme.test');
     expect((await viewer.call('POST', '/console/api/logout')).status).toBe(200);

@@ -1,7 +1,9 @@
-import { age, api } from '../api.ts';
+import { api } from '../api.ts';
+import { Badge, Empty, Notice, Time } from '../components.tsx';
+import { Link } from '../router.tsx';
 import { usePolling } from './live.ts';
 
-interface Runner {
+export interface Runner {
   id: string;
   name: string;
   version: string;
@@ -11,12 +13,13 @@ interface Runner {
   activeTasks: number;
   maxConcurrency: number;
   tags: string[];
+  registeredAt: string;
 }
 
 /** Stale: no heartbeat for three default intervals (30 s), whatever it last said. */
 const STALE_MS = 30_000;
 
-const displayStatus = (runner: Runner) =>
+export const displayStatus = (runner: Runner) =>
   runner.status !== 'offline' && Date.now() - Date.parse(runner.lastHeartbeatAt) > STALE_MS ? 'stale' : runner.status;
 
 export function RunnersPage() {
@@ -24,8 +27,13 @@ export function RunnersPage() {
   return (
     <section>
       <h1>Runners</h1>
-      {error && <p class="error">{error}</p>}
-      {data && data.data.length === 0 && <p class="muted">No runner has registered yet.</p>}
+      <Notice error={error} />
+      {data && data.data.length === 0 && (
+        <Empty>
+          No runner has registered yet. Create a runner key under Keys, then run{' '}
+          <code>RUNPLANE_API_KEY=rp_… npm run runplane -- runner --server {location.origin}</code>.
+        </Empty>
+      )}
       {data && data.data.length > 0 && (
         <table>
           <thead>
@@ -42,13 +50,17 @@ export function RunnersPage() {
           <tbody>
             {data.data.map((runner) => (
               <tr key={runner.id} data-runner={runner.id}>
-                <td>{runner.id}</td>
+                <td>
+                  <Link href={`/console/runners/${encodeURIComponent(runner.id)}`}>{runner.id}</Link>
+                </td>
                 <td>{runner.name}</td>
                 <td>{runner.version}</td>
                 <td>
-                  <span class={`badge ${displayStatus(runner)}`}>{displayStatus(runner)}</span>
+                  <Badge value={displayStatus(runner)} />
                 </td>
-                <td>{age(runner.lastHeartbeatAt)}</td>
+                <td>
+                  <Time iso={runner.lastHeartbeatAt} />
+                </td>
                 <td>
                   {runner.activeTasks}/{runner.maxConcurrency}
                 </td>

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { age, api, canOperate, type Me } from '../api.ts';
+import { api, canOperate, duration, type Me } from '../api.ts';
+import { Badge, ConfirmButton, Empty, Json, Notice, Time } from '../components.tsx';
+import { Link } from '../router.tsx';
 import { usePolling } from './live.ts';
 
 interface SessionDetail {
@@ -9,17 +11,56 @@ interface SessionDetail {
   state: string;
   runner_id: string | null;
   attempt: number;
+  max_attempts: number;
+  input: unknown;
+  result: unknown;
   error: string | null;
+  failure_reason: string | null;
   progress: number | null;
+  phase: string | null;
+  required_tags: string[];
+  harness_revision: { version: string; image_ref: string } | null;
   latest_checkpoint: { seq: number; data: unknown; created_at: string } | null;
   created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
 }
+
+interface Attempt {
+  attempt: number;
+  runner_id: string;
+  claimed_at: string;
+  ended_at: string | null;
+  outcome: string | null;
+}
+
+interface Artifact {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  created_at: string;
+}
+
+interface Grant {
+  id: string;
+  scope: string;
+  resource: string | null;
+  reason: string;
+  status: string;
+  expires_at: string;
+}
+
+const bytes = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
 
 interface LogEvent {
   seq: number;
   type: string;
   level: string;
   message: string;
+  data?: unknown;
   ts: string;
 }
 
@@ -39,14 +80,11 @@ function useEventStream(id: string) {
       pending = [];
       setEvents((current) => [...current, ...batch].slice(-MAX_SHOWN));
     };
-    source.onmessage = () => {};
-    const onEvent = (message: MessageEvent) => {
+    // Every event arrives unnamed (`message`) with its type in the data, custom types included.
+    source.onmessage = (message: MessageEvent) => {
       pending.push(JSON.parse(message.data) as LogEvent);
       frame ||= requestAnimationFrame(flush);
     };
-    for (const type of ['state', 'phase', 'log', 'checkpoint', 'artifact', 'step', 'message'])
-      source.addEventListener(type, onEvent);
-    source.onmessage = onEvent;
     source.onerror = () => {
       // The server ends the stream after the terminal event; do not reconnect then.
       if (source.readyState === EventSource.CLOSED) return;
@@ -60,21 +98,16 @@ function useEventStream(id: string) {
 }
 
 export function SessionPage(props: { id: string; me: Me }) {
-  const session = usePolling(() => api<SessionDetail>('GET', `/v1/runners/sessions/${props.id}`), 2000, [props.id]);
-  const artifacts = usePolling(
-    () =>
-      api<{ items: { id: string; name: string; size: number }[] }>('GET', `/v1/runners/sessions/${props.id}/artifacts`),
-    5000,
-    [props.id],
-  );
-  const grants = usePolling(
-    () =>
-      api<{ items: { id: string; scope: string; status: string; expires_at: string }[] }>(
-        'GET',
-        `/v1/runners/sessions/${props.id}/permissions`,
-      ),
-    5000,
-    [props.id],
+  const base = `/v1/runners/sessions/${props.id}`;
+  const session = usePolling(() => api<SessionDetail>('GET', base), 2000, [props.id]);
+  const attempts = usePolling(() => api<{ items: Attempt[] }>('GET', `${base}/attempts`), 5000, [props.id]);
+  const artifacts = usePolling(() => api<{ items: Artifact[] }>('GET', `${base}/artifacts`), 5000, [props.id]);
+  const grants = usePolling(() => api<{ items: Grant[] }>('GET', `${base}/permissions`), 5000, [props.id]);
+  const profileId = session.data?.profile_id;
+  const profile = usePolling(
+    () => (profileId ? api<{ name: string }>('GET', `/v1/runners/profiles/${profileId}`) : Promise.resolve(null)),
+    60_000,
+    [profileId],
   );
   const why = usePolling(
     () => api<{ reason: string; message: string }>('GET', `/sessions/${props.id}/why-pending`),
@@ -88,45 +121,75 @@ export function SessionPage(props: { id: string; me: Me }) {
     const element = tail.current;
     if (element) element.scrollTop = element.scrollHeight;
   }, [events.length]);
-  // A state change in the stream refreshes the summary at once instead of at the next poll.
+  // A state change or an artifact in the stream refreshes the page at once instead of at the next poll.
   const stateChanges = events.filter((e) => e.type === 'state').length;
+  const artifactEvents = events.filter((e) => e.type === 'artifact').length;
   useEffect(() => {
-    if (stateChanges > 0) session.reload();
+    if (stateChanges > 0) {
+      session.reload();
+      attempts.reload();
+    }
   }, [stateChanges]);
+  useEffect(() => {
+    if (artifactEvents > 0) artifacts.reload();
+  }, [artifactEvents]);
   const act = async (action: 'cancel' | 'resume') => {
     try {
-      await api('POST', `/v1/runners/sessions/${props.id}/${action}`);
+      await api('POST', `${base}/${action}`);
       session.reload();
     } catch (failure) {
       setError((failure as Error).message);
     }
   };
   const revoke = async (grantId: string) => {
-    await api('DELETE', `/v1/runners/sessions/${props.id}/permissions/${grantId}`);
-    grants.reload();
+    try {
+      await api('DELETE', `${base}/permissions/${grantId}`);
+      grants.reload();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
   };
   const s = session.data;
   const operator = canOperate(props.me);
   const timeline = events.filter((e) => e.type === 'state' || e.type === 'phase');
   return (
     <section>
-      <h1>Session {props.id.slice(0, 8)}</h1>
-      {session.error && <p class="error">{session.error}</p>}
+      <h1>Session {s?.task_id ?? props.id.slice(0, 8)}</h1>
+      <Notice error={session.error || error} />
       {s && (
         <div class="summary">
-          <span class={`badge ${s.state}`} data-testid="state">
-            {s.state}
+          <span data-testid="state">
+            <Badge value={s.state} />
           </span>
-          <span>profile {s.profile_id}</span>
-          <span>task {s.task_id ?? '—'}</span>
-          <span>runner {s.runner_id ?? '—'}</span>
-          <span>attempt {s.attempt}</span>
+          <span>
+            profile <Link href={`/console/profiles/${s.profile_id}`}>{profile.data?.name ?? s.profile_id}</Link>
+            {s.harness_revision ? ` @ ${s.harness_revision.version}` : ''}
+          </span>
+          <span>
+            runner{' '}
+            {s.runner_id ? (
+              <Link href={`/console/runners/${encodeURIComponent(s.runner_id)}`}>{s.runner_id}</Link>
+            ) : (
+              '—'
+            )}
+          </span>
+          <span>
+            attempt {s.attempt} of {s.max_attempts}
+          </span>
+          {s.phase && <span>phase {s.phase}</span>}
           {s.progress !== null && <span>progress {Math.round(s.progress * 100)}%</span>}
-          {s.error && <span class="error">{s.error}</span>}
+          <span>
+            created <Time iso={s.created_at} />
+          </span>
+          {s.started_at && <span>ran {duration(s.started_at, s.finished_at)}</span>}
           {operator && ['pending', 'dispatched', 'running', 'paused'].includes(s.state) && (
-            <button type="button" onClick={() => act('cancel')}>
-              Cancel
-            </button>
+            <ConfirmButton
+              label="Cancel"
+              question={`Cancel this session? ${s.runner_id ? 'Its runner is told to stop.' : 'It will not run.'}`}
+              confirm="Cancel session"
+              danger
+              onConfirm={() => act('cancel')}
+            />
           )}
           {operator && (s.state === 'paused' || (s.state === 'failed' && s.latest_checkpoint)) && (
             <button type="button" onClick={() => act('resume')}>
@@ -135,7 +198,12 @@ export function SessionPage(props: { id: string; me: Me }) {
           )}
         </div>
       )}
-      {error && <p class="error">{error}</p>}
+      {s && (s.error || s.failure_reason) && (
+        <p class="error" data-testid="failure">
+          {s.failure_reason && <strong>{s.failure_reason}: </strong>}
+          {s.error}
+        </p>
+      )}
       {s?.state === 'pending' && why.data && (
         <p class="why" data-testid="why-pending">
           Why pending: {why.data.message}
@@ -143,36 +211,73 @@ export function SessionPage(props: { id: string; me: Me }) {
       )}
       <div class="columns">
         <div>
+          {s && <Json label="Input" value={s.input} testId="input" />}
+          {s && s.result !== null && <Json label="Result" value={s.result} testId="result" />}
+          {s && s.result === null && ['succeeded', 'failed', 'cancelled'].includes(s.state) && (
+            <Empty>No result.</Empty>
+          )}
+          <h2>Attempts</h2>
+          {attempts.data && attempts.data.items.length === 0 && <Empty>Not claimed yet.</Empty>}
+          {attempts.data && attempts.data.items.length > 0 && (
+            <table data-testid="attempts">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Runner</th>
+                  <th>Start</th>
+                  <th>End</th>
+                  <th>Outcome</th>
+                </tr>
+              </thead>
+              <tbody>
+                {attempts.data.items.map((a) => (
+                  <tr key={a.attempt}>
+                    <td>{a.attempt}</td>
+                    <td>{a.runner_id}</td>
+                    <td>
+                      <Time iso={a.claimed_at} />
+                    </td>
+                    <td>{a.ended_at ? <Time iso={a.ended_at} /> : '—'}</td>
+                    <td>{a.outcome ? <Badge value={a.outcome} /> : 'running'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <h2>Timeline</h2>
+          {timeline.length === 0 && <Empty>No state changes yet.</Empty>}
           <ol class="timeline">
             {timeline.map((e) => (
               <li key={e.seq}>
-                <time title={e.ts}>{age(e.ts)}</time> {e.type === 'phase' ? `phase ${e.message}` : e.message}
+                <Time iso={e.ts} /> {e.type === 'phase' ? `phase ${e.message}` : e.message}
               </li>
             ))}
           </ol>
           <h2>Checkpoint</h2>
           {s?.latest_checkpoint ? (
-            <pre>
-              #{s.latest_checkpoint.seq} {JSON.stringify(s.latest_checkpoint.data)}
-            </pre>
+            <Json label={`#${s.latest_checkpoint.seq}`} value={s.latest_checkpoint.data} />
           ) : (
-            <p class="muted">None.</p>
+            <Empty>No checkpoint yet.</Empty>
           )}
           <h2>Artifacts</h2>
-          <ul>
+          {artifacts.data && artifacts.data.items.length === 0 && <Empty>No artifacts yet.</Empty>}
+          <ul data-testid="artifacts">
             {(artifacts.data?.items ?? []).map((a) => (
               <li key={a.id}>
-                <a href={`/console/api/v1/runners/sessions/${props.id}/artifacts/${a.id}/content`}>{a.name}</a> (
-                {a.size} bytes)
+                <a href={`/console/api${base}/artifacts/${a.id}/content`}>{a.name}</a> · {bytes(a.size)} ·{' '}
+                <code title="SHA-256">{a.sha256}</code>
               </li>
             ))}
           </ul>
           <h2>Permission grants</h2>
+          {grants.data && grants.data.items.length === 0 && <Empty>No grants.</Empty>}
           <ul>
             {(grants.data?.items ?? []).map((g) => (
               <li key={g.id}>
-                {g.scope} · {g.status} · expires {g.expires_at}{' '}
+                <strong>{g.scope}</strong>
+                {g.resource ? ` on ${g.resource}` : ''} · <Badge value={g.status} /> · expires{' '}
+                <Time iso={g.expires_at} />
+                {g.reason ? ` · ${g.reason}` : ''}{' '}
                 {operator && g.status === 'active' && (
                   <button type="button" onClick={() => revoke(g.id)}>
                     Revoke
@@ -185,9 +290,12 @@ export function SessionPage(props: { id: string; me: Me }) {
         <div>
           <h2>Events</h2>
           <section class="tail" ref={tail} data-testid="log-tail" aria-label="Event log" role="log">
+            {events.length === 0 && <div class="muted">No events yet.</div>}
             {events.map((e) => (
-              <div key={e.seq} class={`line ${e.level}`}>
-                <span class="seq">{e.seq}</span> {e.type === 'log' ? e.message : `[${e.type}] ${e.message}`}
+              <div key={e.seq} class={`line ${e.level}`} data-type={e.type}>
+                <span class="seq">{e.seq}</span> {e.type === 'log' ? e.message : `[${e.type}] `}
+                {e.type !== 'log' &&
+                  (e.message || (e.data !== undefined && e.data !== null ? JSON.stringify(e.data) : ''))}
               </div>
             ))}
           </section>

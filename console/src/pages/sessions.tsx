@@ -77,7 +77,7 @@ function DispatchForm(props: { profiles: Profile[] }) {
 
 export function SessionsPage(props: { me: Me }) {
   const [state, setState] = useState('');
-  const [profile, setProfile] = useState('');
+  const [profile, setProfile] = useState(new URLSearchParams(location.search).get('profile') ?? '');
   const [cursors, setCursors] = useState<string[]>([]);
   const query = new URLSearchParams({ limit: '25' });
   if (state) query.set('state', state);
