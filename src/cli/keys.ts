@@ -79,7 +79,7 @@ export async function createKey(config: Config, options: KeyOptions): Promise<vo
     const api = adminApi(options.server);
     const created = await api.call<KeyAnswer>('POST', '/v1/admin/keys', {
       scopes,
-      kind,
+      kind: kind === 'runner' ? 'runner' : 'operator',
       ...(options.name ? { name: options.name } : {}),
       ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
     });
@@ -135,6 +135,7 @@ export async function listApiKeys(config: Config, options: { org?: string; serve
     for (const key of keys) {
       rows.push({
         ...key,
+        kind: key.kind === 'runner' ? 'runner' : 'operator',
         org: key.orgSlug,
         created: key.createdAt.toISOString(),
         status: keyStatus(key.revokedAt?.toISOString() ?? null, key.expiresAt?.toISOString() ?? null),

@@ -166,8 +166,8 @@ export async function sessionPrincipal(
 // The org's users, managed by its admins (/v1/admin/users). Every change is audited in its transaction, ends the
 // sessions it makes stale, and is refused when it would leave the org without an enabled admin.
 
-export async function listOrgUsers(db: Db, orgId: string): Promise<User[]> {
-  return listUsers(db, orgId);
+export async function listOrgUsers(db: Db, orgId: string, page: { after: string | null; limit: number }) {
+  return listUsers(db, orgId, page);
 }
 
 export async function addOrgUser(

@@ -13,7 +13,7 @@ describe.each(STORE_KINDS)('the admin keys API on the %s store', (kind) => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       name: 'ci dispatcher',
-      kind: 'standard',
+      kind: 'operator',
       scopes: ['runners:dispatch'],
       revoked_at: null,
     });
@@ -52,6 +52,9 @@ describe.each(STORE_KINDS)('the admin keys API on the %s store', (kind) => {
     const runner = await admin.post('/v1/admin/keys', { kind: 'runner' });
     expect(runner.status).toBe(201);
     expect(runner.body).toMatchObject({ kind: 'runner', scopes: ['runners:read', 'runners:write'] });
+    // `standard`, the kind's former name, is still understood and answered by its name now.
+    const standard = await admin.post('/v1/admin/keys', { kind: 'standard', scopes: ['runners:read'] });
+    expect(standard.body.kind).toBe('operator');
     for (const [body, field] of [
       [{}, 'scopes'],
       [{ scopes: ['runners:fly'] }, 'scopes'],

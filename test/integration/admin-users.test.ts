@@ -168,6 +168,28 @@ describe.each(STORE_KINDS)('administration on the %s store', (kind) => {
     expect((await other.get('/v1/admin/users')).body.items.map((u: { id: string }) => u.id)).toEqual([theirUser.id]);
   });
 
+  it('users and keys are listed in pages', async () => {
+    const admin = await t.client(['admin']);
+    for (const name of ['c', 'a', 'b']) {
+      await admin.post('/v1/admin/users', { email: `${name}@acme.test`, role: 'viewer', password: PASSWORD });
+      await admin.post('/v1/admin/keys', { name, scopes: ['runners:read'] });
+    }
+    const first = await admin.get('/v1/admin/users?limit=2');
+    expect(first.body.items.map((u: { email: string }) => u.email)).toEqual(['a@acme.test', 'b@acme.test']);
+    const second = await admin.get(`/v1/admin/users?limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.items.map((u: { email: string }) => u.email)).toEqual(['c@acme.test']);
+    expect(second.body.next_cursor).toBeNull();
+    const keys: string[] = [];
+    let cursor = '';
+    do {
+      const reply = await admin.get(`/v1/admin/keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      keys.push(...reply.body.items.map((k: { name: string }) => k.name));
+      cursor = reply.body.next_cursor ?? '';
+    } while (cursor);
+    expect(keys.filter((name) => ['a', 'b', 'c'].includes(name))).toEqual(['c', 'a', 'b']); // oldest first
+    expect((await admin.get('/v1/admin/users?cursor=bogus')).status).toBe(400);
+  });
+
   it('a key with an expiry works until it, then answers 401 saying so (the auth cache does not outlive it)', async () => {
     const admin = await t.client(['admin']);
     const past = await admin.post('/v1/admin/keys', { scopes: ['runners:read'], expires_at: '2020-01-01T00:00:00Z' });

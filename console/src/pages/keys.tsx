@@ -1,13 +1,13 @@
 // API keys of the org (admins): create one (its secret shown once, with a copy button), list, revoke.
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { Badge, ConfirmButton, Empty, Notice, Time } from '../components.tsx';
+import { Badge, ConfirmButton, Empty, Notice, Pager, Time, useCursors } from '../components.tsx';
 import { usePolling } from './live.ts';
 
 interface Key {
   id: string;
   name: string;
-  kind: 'standard' | 'runner';
+  kind: 'operator' | 'runner';
   scopes: string[];
   created_at: string;
   revoked_at: string | null;
@@ -20,7 +20,7 @@ const status = (key: Key) =>
   key.revoked_at ? 'revoked' : key.expires_at && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active';
 
 function NewKeyForm(props: { onCreated: () => void }) {
-  const [kind, setKind] = useState<'standard' | 'runner'>('runner');
+  const [kind, setKind] = useState<'operator' | 'runner'>('runner');
   const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState('');
@@ -34,7 +34,7 @@ function NewKeyForm(props: { onCreated: () => void }) {
       const created = await api<Key & { key: string }>('POST', '/v1/admin/keys', {
         kind,
         ...(form.get('name') ? { name: String(form.get('name')) } : {}),
-        ...(kind === 'standard' || scopes.length ? { scopes } : {}),
+        ...(kind === 'operator' || scopes.length ? { scopes } : {}),
         ...(expires ? { expires_at: new Date(`${expires}T23:59:59Z`).toISOString() } : {}),
       });
       setSecret({ name: created.name, key: created.key });
@@ -56,7 +56,7 @@ function NewKeyForm(props: { onCreated: () => void }) {
         Kind
         <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as 'runner')}>
           <option value="runner">runner (for runplane runner: its task writes must name their attempt)</option>
-          <option value="standard">standard (for scripts and integrations)</option>
+          <option value="operator">operator (for scripts, integrations and people)</option>
         </select>
       </label>
       <fieldset>
@@ -95,7 +95,14 @@ function NewKeyForm(props: { onCreated: () => void }) {
 }
 
 export function KeysPage() {
-  const keys = usePolling(() => api<{ items: Key[] }>('GET', '/v1/admin/keys'), 10_000);
+  const pager = useCursors([]);
+  const query = new URLSearchParams({ limit: '50' });
+  if (pager.current) query.set('cursor', pager.current);
+  const keys = usePolling(
+    () => api<{ items: Key[]; next_cursor: string | null }>('GET', `/v1/admin/keys?${query}`),
+    10_000,
+    [query.toString()],
+  );
   const [error, setError] = useState('');
   const revoke = async (key: Key) => {
     try {
@@ -153,6 +160,7 @@ export function KeysPage() {
           </tbody>
         </table>
       )}
+      <Pager pager={pager} next={keys.data?.next_cursor} />
       <NewKeyForm onCreated={keys.reload} />
     </section>
   );

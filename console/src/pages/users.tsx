@@ -1,7 +1,7 @@
 // Console users of the org (admins): create, change role, disable or enable, reset a password, delete.
 import { useRef, useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
-import { Badge, ConfirmButton, Empty, Notice, Time } from '../components.tsx';
+import { Badge, ConfirmButton, Empty, Notice, Pager, Time, useCursors } from '../components.tsx';
 import { usePolling } from './live.ts';
 
 interface User {
@@ -51,7 +51,14 @@ function ResetPassword(props: { user: User; onDone: (message: string) => void; o
 }
 
 export function UsersPage(props: { me: Me }) {
-  const users = usePolling(() => api<{ items: User[] }>('GET', '/v1/admin/users'), 10_000);
+  const pager = useCursors([]);
+  const query = new URLSearchParams({ limit: '50' });
+  if (pager.current) query.set('cursor', pager.current);
+  const users = usePolling(
+    () => api<{ items: User[]; next_cursor: string | null }>('GET', `/v1/admin/users?${query}`),
+    10_000,
+    [query.toString()],
+  );
   const [error, setError] = useState('');
   const [message, setMessage] = useState('');
   const change = async (user: User, body: object, done: string) => {
@@ -165,6 +172,7 @@ export function UsersPage(props: { me: Me }) {
           </tbody>
         </table>
       )}
+      <Pager pager={pager} next={users.data?.next_cursor} />
       <form class="panel" onSubmit={create} aria-label="Create a user">
         <h2>Create a user</h2>
         <label>

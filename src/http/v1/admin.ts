@@ -13,15 +13,17 @@ import { addOrgUser, changeOrgUser, listOrgUsers, removeOrgUser } from '../../co
 import { listKeys } from '../../store/sql/keys.ts';
 import type { User } from '../../store/sql/users.ts';
 import { principalOf } from '../auth.ts';
-import { errorResponses, IdParams, ListOf } from './schemas.ts';
+import { decodeCursor, errorResponses, IdParams, ListOf, Page, page } from './schemas.ts';
 
 const ScopeSchema = Type.Enum([...SCOPES]);
 const KeySchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    kind: Type.Enum(['standard', 'runner'], {
-      description: '`runner`: every task write it makes must name its attempt (fencing cannot be skipped)',
+    kind: Type.Enum(['operator', 'runner'], {
+      description:
+        '`runner`: every task write it makes must name its attempt (fencing cannot be skipped); `operator`: ' +
+        'scripts, integrations and people — its unidentified task writes are operator writes',
     }),
     scopes: Type.Array(ScopeSchema),
     created_at: Type.String({ format: 'date-time' }),
@@ -43,7 +45,10 @@ const NewKeyBody = Type.Object({
       description: 'Required for a standard key; a runner key defaults to runners:read and runners:write',
     }),
   ),
-  kind: Type.Enum(['standard', 'runner'], { default: 'standard' }),
+  kind: Type.Enum(['operator', 'runner', 'standard'], {
+    default: 'operator',
+    description: '`standard` is the former name of `operator`',
+  }),
   expires_at: Type.Optional(
     Type.String({ format: 'date-time', description: 'When the key stops working (a future instant); none by default' }),
   ),
@@ -56,7 +61,7 @@ const CreatedKey = Type.Object({
 const presentKey = (key: ApiKey) => ({
   id: key.id,
   name: key.name,
-  kind: key.kind,
+  kind: key.kind === 'runner' ? ('runner' as const) : ('operator' as const),
   scopes: key.scopes,
   created_at: key.createdAt.toISOString(),
   revoked_at: key.revokedAt ? key.revokedAt.toISOString() : null,
@@ -113,13 +118,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
         tags,
         summary: 'The org’s API keys, oldest first (never their secrets)',
         'x-runplane-extension': true,
+        querystring: Type.Object(Page),
         response: { 200: ListOf(KeySchema), ...errorResponses },
       },
     },
-    async (request) => ({
-      items: (await listKeys(core.db, principalOf(request).orgId)).map(presentKey),
-      next_cursor: null,
-    }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const keys = await listKeys(core.db, principalOf(request).orgId, { after: decodeCursor(cursor), limit });
+      return page(keys, limit, presentKey);
+    },
   );
 
   app.post(
@@ -137,12 +144,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
     async (request, reply) => {
       const { name, scopes, kind, expires_at } = request.body;
       if (!scopes && kind !== 'runner') {
-        throw invalid('scopes', 'scopes is required for a standard key (or send kind: runner for a runner key)');
+        throw invalid('scopes', 'scopes is required for an operator key (or send kind: runner for a runner key)');
       }
       const { key, record } = await createApiKey(core.db, {
         orgSlug: principalOf(request).orgSlug,
         scopes: scopes ?? ['runners:read', 'runners:write'],
-        kind,
+        kind: kind === 'runner' ? 'runner' : 'standard',
         ...(name ? { name } : {}),
         ...(expires_at ? { expiresAt: new Date(expires_at) } : {}),
       });
@@ -179,13 +186,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
         tags,
         summary: 'The org’s console users, by email',
         'x-runplane-extension': true,
+        querystring: Type.Object(Page),
         response: { 200: ListOf(UserSchema), ...errorResponses },
       },
     },
-    async (request) => ({
-      items: (await listOrgUsers(core.db, principalOf(request).orgId)).map(presentUser),
-      next_cursor: null,
-    }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const users = await listOrgUsers(core.db, principalOf(request).orgId, { after: decodeCursor(cursor), limit });
+      return page(users, limit, presentUser);
+    },
   );
 
   app.post(

@@ -95,11 +95,18 @@ export async function findKeyByHash(q: Queryable, keyHash: string): Promise<(Api
   return rows[0] ? { ...toKey(rows[0]), keyHash: rows[0].key_hash } : null;
 }
 
-export async function listKeys(q: Queryable, orgId: string | null): Promise<ApiKey[]> {
+/** Keys oldest first: every org's (`orgId` null, the CLI), or one org's in pages after the key `after`. */
+export async function listKeys(
+  q: Queryable,
+  orgId: string | null,
+  page: { after: string | null; limit: number } = { after: null, limit: 100_000 },
+): Promise<ApiKey[]> {
   const rows = await q.query<KeyRow>(
     `select k.*, o.slug as org_slug from api_keys k join orgs o on o.id = k.org_id
-     where $1::text is null or k.org_id = $1 order by o.slug, k.created_at, k.id`,
-    [orgId],
+     where ($1::text is null or k.org_id = $1)
+       and ($2::text is null or (k.created_at, k.id) > (select c.created_at, c.id from api_keys c where c.id = $2))
+     order by o.slug, k.created_at, k.id limit $3`,
+    [orgId, page.after, page.limit],
   );
   return rows.map(toKey);
 }

@@ -100,11 +100,18 @@ export async function anyUserExists(q: Queryable): Promise<boolean> {
   return rows[0]!.found;
 }
 
-export async function listUsers(q: Queryable, orgId: string | null): Promise<User[]> {
+/** Users by org and email: every org's (`orgId` null, the CLI), or one org's in pages after the user `after`. */
+export async function listUsers(
+  q: Queryable,
+  orgId: string | null,
+  page: { after: string | null; limit: number } = { after: null, limit: 100_000 },
+): Promise<User[]> {
   const rows = await q.query<UserRow>(
     `select ${USER_COLUMNS} from users u join orgs o on o.id = u.org_id
-     where $1::text is null or u.org_id = $1 order by o.slug, u.email`,
-    [orgId],
+     where ($1::text is null or u.org_id = $1)
+       and ($2::text is null or u.email > (select c.email from users c where c.id = $2))
+     order by o.slug, u.email limit $3`,
+    [orgId, page.after, page.limit],
   );
   return rows.map(toUser);
 }
