@@ -44,11 +44,11 @@ export async function loadMe(): Promise<Me | null> {
   return data.user;
 }
 
-export async function logIn(email: string, password: string): Promise<void> {
+export async function logIn(email: string, password: string, org?: string): Promise<void> {
   const response = await fetch('/console/api/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
+    body: JSON.stringify({ email, password, ...(org ? { org } : {}) }),
     credentials: 'same-origin',
   });
   const data = await response.json();

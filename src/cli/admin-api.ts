@@ -7,6 +7,21 @@ export interface AdminApi {
   server: string;
 }
 
+/** Every item of a paged /v1 list, page after page. */
+export async function listAll<T>(api: AdminApi, path: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: T[]; next_cursor: string | null } = await api.call(
+      'GET',
+      `${path}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
 export function adminApi(server: string, env: NodeJS.ProcessEnv = process.env): AdminApi {
   let base: URL;
   try {

@@ -9,7 +9,7 @@ import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { findOrgBySlug, listKeys } from '../store/sql/keys.ts';
-import { adminApi } from './admin-api.ts';
+import { adminApi, listAll } from './admin-api.ts';
 
 /** The audit actor of a key change made here: the operating-system user who ran the command. */
 const cliAuthor = (action: string): KeyChangeAuthor => ({ actor: `cli:${os.userInfo().username}`, action });
@@ -48,9 +48,10 @@ export interface KeyOptions {
   server?: string;
 }
 
+/** `--expires-at`: an instant, or a date meaning the end of that day (UTC). */
 function expiryOf(value: string | undefined): Date | null {
   if (value === undefined) return null;
-  const at = new Date(value);
+  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59Z` : value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) {
     throw new Error(`--expires-at ${value} is not a date; give an ISO date or instant, e.g. 2027-01-31`);
   }
@@ -122,8 +123,7 @@ export async function listApiKeys(config: Config, options: { org?: string; serve
   }[] = [];
   if (options.server) {
     const api = adminApi(options.server);
-    const answer = await api.call<{ items: KeyAnswer[] }>('GET', '/v1/admin/keys');
-    for (const key of answer.items) {
+    for (const key of await listAll<KeyAnswer>(api, '/v1/admin/keys')) {
       rows.push({ ...key, org: '-', created: key.created_at, status: keyStatus(key.revoked_at, key.expires_at) });
     }
   } else {
@@ -143,7 +143,11 @@ export async function listApiKeys(config: Config, options: { org?: string; serve
     }
   }
   if (rows.length === 0) {
-    console.log('no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`');
+    console.log(
+      options.server
+        ? `no keys yet; create one with \`runplane keys create --server ${options.server} --runner\``
+        : 'no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`',
+    );
     return;
   }
   console.log(['ID', 'ORG', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'STATUS'].join('\t'));

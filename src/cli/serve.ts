@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { type Config, describeConfig } from '../config.ts';
 import { createCore } from '../core/context.ts';
+import { DomainError } from '../core/errors.ts';
 import { bootstrapAdmin, issueSetupToken } from '../core/first-run.ts';
 import { startLeaseReaper } from '../core/lease-reaper.ts';
 import { startMaintenance } from '../core/maintenance.ts';
@@ -9,10 +10,10 @@ import { startDeliveryWorker } from '../delivery/worker.ts';
 import { buildApp } from '../http/app.ts';
 import { migrate } from '../store/migrate.ts';
 import { describeStore, openStore } from '../store/open.ts';
+import { anyUserExists } from '../store/sql/users.ts';
 
 export async function serve(config: Config): Promise<void> {
   console.log(`runplane: config ${JSON.stringify(describeConfig(config))}`);
-  // A bootstrap password that cannot be read stops start-up before the store is touched.
   const bootstrapPassword = readBootstrapPassword(config);
   console.log(`runplane: opening the ${describeStore(config)}…`);
   const db = await openStore(config);
@@ -71,31 +72,52 @@ export async function serve(config: Config): Promise<void> {
   }
 }
 
-function readBootstrapPassword(config: Config): string | null {
+/** The bootstrap admin's password, or why it cannot be read (which matters only while no user exists). */
+function readBootstrapPassword(config: Config): { password: string } | { error: Error } | null {
   const file = config.bootstrapAdmin?.passwordFile;
   if (!file) return null;
   try {
-    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return { password: fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '') };
   } catch (error) {
-    throw new Error(
-      `RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); ` +
-        "point it at a file holding the first admin's password",
-    );
+    return {
+      error: new Error(
+        `RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); ` +
+          "point it at a file holding the first admin's password",
+      ),
+    };
   }
 }
 
-/** The unattended bootstrap admin, or else (on a store without users) a setup token for the printed link. */
+/** Which variable a bootstrap field comes from, for its error messages. */
+const BOOTSTRAP_VARIABLES: Record<string, string> = {
+  email: 'RUNPLANE_BOOTSTRAP_ADMIN_EMAIL',
+  password: 'RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE',
+  RUNPLANE_BOOTSTRAP_ORG: 'RUNPLANE_BOOTSTRAP_ORG',
+};
+
+/**
+ * The unattended bootstrap admin, or else (on a store without users) a setup token for the printed link. Once a
+ * user exists the bootstrap settings are not needed: a password file removed after the first start is fine.
+ */
 async function firstRun(
   db: Parameters<typeof issueSetupToken>[0],
   config: Config,
-  password: string | null,
+  secret: ReturnType<typeof readBootstrapPassword>,
 ): Promise<string | null> {
   const admin = config.bootstrapAdmin;
-  if (!admin || password === null) return issueSetupToken(db);
-  if (await bootstrapAdmin(db, { org: admin.org, email: admin.email, password })) {
-    console.log(
-      `runplane: created the first admin ${admin.email} of org ${admin.org} (RUNPLANE_BOOTSTRAP_ADMIN_EMAIL)`,
-    );
+  if (!admin || !secret) return issueSetupToken(db);
+  if (await anyUserExists(db)) return null;
+  if ('error' in secret) throw secret.error;
+  try {
+    if (await bootstrapAdmin(db, { org: admin.org, email: admin.email, password: secret.password })) {
+      console.log(
+        `runplane: created the first admin ${admin.email} of org ${admin.org} (RUNPLANE_BOOTSTRAP_ADMIN_EMAIL)`,
+      );
+    }
+  } catch (error) {
+    const variable = error instanceof DomainError && error.field ? BOOTSTRAP_VARIABLES[error.field] : undefined;
+    if (variable) throw new Error(`${variable}: ${(error as Error).message}`);
+    throw error;
   }
   return null;
 }

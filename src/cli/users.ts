@@ -10,7 +10,7 @@ import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/open.ts';
 import { findOrgBySlug } from '../store/sql/keys.ts';
 import { findUsersByEmail, listUsers } from '../store/sql/users.ts';
-import { adminApi } from './admin-api.ts';
+import { adminApi, listAll } from './admin-api.ts';
 
 interface UserAnswer {
   id: string;
@@ -91,8 +91,8 @@ export async function listConsoleUsers(config: Config, options: { org?: string; 
   let rows: { id: string; org: string; email: string; role: string; status: string; created: string }[];
   if (options.server) {
     if (options.org) throw new Error('--org is not used with --server: it lists the org of RUNPLANE_API_KEY');
-    const answer = await adminApi(options.server).call<{ items: UserAnswer[] }>('GET', '/v1/admin/users');
-    rows = answer.items.map((user) => ({
+    const users = await listAll<UserAnswer>(adminApi(options.server), '/v1/admin/users');
+    rows = users.map((user) => ({
       ...user,
       org: '-',
       status: user.disabled ? 'disabled' : 'active',
@@ -113,7 +113,11 @@ export async function listConsoleUsers(config: Config, options: { org?: string; 
     });
   }
   if (rows.length === 0) {
-    console.log('no users yet; create one with `runplane users create --org ORG --email EMAIL --role admin`');
+    console.log(
+      options.server
+        ? `no users yet; create one with \`runplane users create --server ${options.server} --email EMAIL --role admin\``
+        : 'no users yet; create one with `runplane users create --org ORG --email EMAIL --role admin`',
+    );
     return;
   }
   console.log(['ID', 'ORG', 'EMAIL', 'ROLE', 'STATUS', 'CREATED'].join('\t'));
@@ -131,8 +135,8 @@ export async function setConsoleUserDisabled(
   if (options.server) {
     if (options.org) throw new Error('--org is not used with --server: it acts in the org of RUNPLANE_API_KEY');
     const api = adminApi(options.server);
-    const users = await api.call<{ items: UserAnswer[] }>('GET', '/v1/admin/users');
-    const user = users.items.find((candidate) => candidate.email === email.toLowerCase());
+    const users = await listAll<UserAnswer>(api, '/v1/admin/users');
+    const user = users.find((candidate) => candidate.email === email.toLowerCase());
     if (!user) throw new Error(`no user ${email} in this org; see \`runplane users list --server ${api.server}\``);
     await api.call('PATCH', `/v1/admin/users/${encodeURIComponent(user.id)}`, { disabled });
     console.log(`user ${user.email} is ${verb}`);

@@ -62,7 +62,6 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
   return timingSafeEqual(actual, expected);
 }
 
-// Compared against when the email is unknown, so a login takes as long whether or not the account exists.
 const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
 
 const MIN_PASSWORD_LENGTH = 10;
@@ -115,26 +114,34 @@ export interface LoginSession {
   user: User;
 }
 
-/** Checks the password and opens a session; the same answer whatever was wrong, so accounts cannot be probed. */
+/**
+ * Checks the password and opens a session; the same answer whatever was wrong, so accounts cannot be probed. An
+ * email may be a user of several orgs (each org's admins create their own): the password decides which, and only
+ * when it fits several must the person name the org — something only the password's holder learns.
+ */
 export async function login(db: Db, email: string, password: string, orgSlug?: string): Promise<LoginSession> {
   const candidates = (await findUsersByEmail(db, email)).filter((u) => !orgSlug || u.orgSlug === orgSlug);
-  const user = candidates.length === 1 ? candidates[0]! : null;
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
-  if (!user || !ok) {
-    throw unauthenticated(
-      candidates.length > 1 ? 'this email belongs to several orgs; choose the org' : 'wrong email or password',
-    );
+  const matches: User[] = [];
+  for (const candidate of candidates) {
+    if (await verifyPassword(password, candidate.passwordHash)) matches.push(candidate);
   }
-  // Said only to whoever knows the password, so it reveals nothing to a guesser.
+  // Compared against when the email is unknown, so a login takes as long whether or not the account exists.
+  if (candidates.length === 0) await verifyPassword(password, await DUMMY_HASH);
+  if (matches.length > 1) throw unauthenticated('this email and password open several orgs; choose the org');
+  const user = matches[0];
+  if (!user) throw unauthenticated('wrong email or password');
   if (user.disabledAt) throw unauthenticated('this account is disabled; ask an admin of your org to enable it');
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
+  // Opened only if the user is still as checked: a reset, disable or delete committed meanwhile wins.
   const expiresAt = await insertUserSession(db, {
     tokenHash: hashToken(token),
     userId: user.id,
+    passwordHash: user.passwordHash,
     csrfToken,
     ttlSeconds: SESSION_TTL_SECONDS,
   });
+  if (!expiresAt) throw unauthenticated('wrong email or password');
   return { token, csrfToken, expiresAt, user };
 }
 

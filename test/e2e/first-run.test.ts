@@ -87,6 +87,11 @@ describe('first run and administration without a stop', () => {
     } finally {
       await server.stop();
     }
+    // Once the admin exists the secret is not needed: a file removed after the first start stops nothing.
+    fs.rmSync(passwordFile);
+    const again = await startServeProcess(env);
+    expect(again.output()).not.toContain('created the first admin');
+    await again.stop();
     const missing = await runCli(['serve'], {
       ...env,
       RUNPLANE_DATA_DIR: path.join(root, 'bootstrap-missing'),
@@ -113,7 +118,7 @@ describe('first run and administration without a stop', () => {
       expect(created.code, created.stderr).toBe(0);
       const runnerKey = created.stdout.trim().split('\n').at(-1)!;
       expect(runnerKey).toMatch(/^rp_/);
-      expect(created.stdout).toContain('expiring 2099-01-01T00:00:00.000Z');
+      expect(created.stdout).toContain('expiring 2099-01-01T23:59:59.000Z'); // a date: the end of that day
       expect((await client(server.url, runnerKey).get('/api/runners')).status).toBe(200);
 
       const listed = await cli(['keys', 'list']);

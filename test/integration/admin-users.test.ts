@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapAdmin, completeSetup, issueSetupToken } from '../../src/core/first-run.ts';
 import { createUser } from '../../src/core/users.ts';
+import { insertUserSession } from '../../src/store/sql/users.ts';
 import { client, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 
@@ -168,6 +169,60 @@ describe.each(STORE_KINDS)('administration on the %s store', (kind) => {
     expect((await other.get('/v1/admin/users')).body.items.map((u: { id: string }) => u.id)).toEqual([theirUser.id]);
   });
 
+  it('an email in two orgs: the password picks the org; another org’s admin cannot lock a user out', async () => {
+    await createUser(t.db, { orgSlug: 'acme', email: 'dev@shared.test', role: 'operator', password: PASSWORD });
+    const globex = await t.client(['admin'], { org: 'globex' });
+    expect(
+      (
+        await globex.post('/v1/admin/users', {
+          email: 'dev@shared.test',
+          role: 'viewer',
+          password: 'globex password 1',
+        })
+      ).status,
+    ).toBe(201);
+    expect((await logIn(t.server.url, 'dev@shared.test')).body.user.org).toBe('acme');
+    expect((await logIn(t.server.url, 'dev@shared.test', 'globex password 1')).body.user.org).toBe('globex');
+    const wrong = await logIn(t.server.url, 'dev@shared.test', 'not the password');
+    expect(wrong.body.error.message).toBe('wrong email or password');
+    // The same password in both: only then is the org asked for, and naming it logs in.
+    await globex.patch(`/v1/admin/users/${(await globex.get('/v1/admin/users')).body.items[0].id}`, {
+      password: PASSWORD,
+    });
+    expect((await logIn(t.server.url, 'dev@shared.test')).body.error.message).toContain('choose the org');
+    const chosen = await fetch(`${t.server.url}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'dev@shared.test', password: PASSWORD, org: 'globex' }),
+    });
+    expect((await chosen.json()).user.org).toBe('globex');
+  });
+
+  it('a session is not opened for a password that changed after it was checked, nor for a disabled user', async () => {
+    const admin = await t.client(['admin']);
+    const { body: user } = await admin.post('/v1/admin/users', {
+      email: 'r@acme.test',
+      role: 'viewer',
+      password: PASSWORD,
+    });
+    const [row] = await t.db.query<{ password_hash: string }>('select password_hash from users where id = $1', [
+      user.id,
+    ]);
+    const open = () =>
+      insertUserSession(t.db, {
+        tokenHash: `h-${Math.random()}`,
+        userId: user.id,
+        passwordHash: row!.password_hash,
+        csrfToken: 'c',
+        ttlSeconds: 60,
+      });
+    expect(await open()).toBeInstanceOf(Date);
+    await admin.patch(`/v1/admin/users/${user.id}`, { password: 'a different password' });
+    expect(await open()).toBeNull();
+    await admin.delete(`/v1/admin/users/${user.id}`);
+    expect(await open()).toBeNull(); // no foreign-key error either
+  });
+
   it('users and keys are listed in pages', async () => {
     const admin = await t.client(['admin']);
     for (const name of ['c', 'a', 'b']) {
@@ -179,6 +234,10 @@ describe.each(STORE_KINDS)('administration on the %s store', (kind) => {
     const second = await admin.get(`/v1/admin/users?limit=2&cursor=${first.body.next_cursor}`);
     expect(second.body.items.map((u: { email: string }) => u.email)).toEqual(['c@acme.test']);
     expect(second.body.next_cursor).toBeNull();
+    // The user a page ended on is deleted: the next page still follows.
+    await admin.delete(`/v1/admin/users/${first.body.items[1].id}`);
+    const after = await admin.get(`/v1/admin/users?limit=2&cursor=${first.body.next_cursor}`);
+    expect(after.body.items.map((u: { email: string }) => u.email)).toEqual(['c@acme.test']);
     const keys: string[] = [];
     let cursor = '';
     do {

@@ -35,7 +35,8 @@ function NewKeyForm(props: { onCreated: () => void }) {
         kind,
         ...(form.get('name') ? { name: String(form.get('name')) } : {}),
         ...(kind === 'operator' || scopes.length ? { scopes } : {}),
-        ...(expires ? { expires_at: new Date(`${expires}T23:59:59Z`).toISOString() } : {}),
+        // The end of the chosen day where the person is.
+        ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
       });
       setSecret({ name: created.name, key: created.key });
       setCopied(false);
@@ -68,7 +69,7 @@ function NewKeyForm(props: { onCreated: () => void }) {
         ))}
       </fieldset>
       <label>
-        Expires (optional)
+        Expires at the end of (optional)
         <input name="expires" type="date" />
       </label>
       <Notice error={error} />
@@ -140,7 +141,7 @@ export function KeysPage() {
                 <td>
                   <Time iso={key.created_at} />
                 </td>
-                <td>{key.expires_at ? new Date(key.expires_at).toLocaleDateString() : 'never'}</td>
+                <td>{key.expires_at ? new Date(key.expires_at).toLocaleString() : 'never'}</td>
                 <td>
                   <Badge value={status(key)} />
                 </td>

@@ -1,5 +1,5 @@
 // Reviews: a paged, filtered list, and one review with its repository, commit, logs, linked session and delivery.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { Badge, Empty, Notice, Pager, Time, useCursors } from '../components.tsx';
 import { Link } from '../router.tsx';
@@ -103,20 +103,60 @@ export function ReviewsPage() {
   );
 }
 
+interface LogLine {
+  seq: number;
+  line: string;
+  ts: string;
+}
+
+/** Lines shown are capped so a long log stays responsive. */
+const MAX_LOG_LINES = 5000;
+
+/** A task's log lines, read on from the last one seen every few seconds (never the whole log again). */
+function useLogLines(taskId: string | undefined): LogLine[] {
+  const [lines, setLines] = useState<LogLine[]>([]);
+  useEffect(() => {
+    if (!taskId) return;
+    let stopped = false;
+    let after = 0;
+    setLines([]);
+    const read = async () => {
+      for (;;) {
+        const page = await api<{ data: LogLine[]; nextAfter: number }>(
+          'GET',
+          `/runners/tasks/${taskId}/logs?after=${after}&limit=1000`,
+        );
+        if (stopped) return;
+        after = page.nextAfter;
+        if (page.data.length) setLines((current) => [...current, ...page.data].slice(-MAX_LOG_LINES));
+        if (page.data.length < 1000) return;
+      }
+    };
+    // One read at a time: two would append the same lines.
+    let reading = false;
+    const tick = () => {
+      if (reading) return;
+      reading = true;
+      void read()
+        .catch(() => {})
+        .finally(() => {
+          reading = false;
+        });
+    };
+    tick();
+    const timer = setInterval(tick, 3000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [taskId]);
+  return lines;
+}
+
 export function ReviewPage(props: { id: string }) {
   const { data, error } = usePolling(() => api<{ data: Review }>('GET', `/reviews/${props.id}`), 3000, [props.id]);
   const r = data?.data;
-  const logs = usePolling(
-    () =>
-      r
-        ? api<{ data: { seq: number; line: string; ts: string }[] }>(
-            'GET',
-            `/runners/tasks/${r.taskId}/logs?limit=1000`,
-          )
-        : Promise.resolve(null),
-    5000,
-    [r?.taskId],
-  );
+  const logs = useLogLines(r?.taskId);
   const prUrl = r?.pullRequest ? pullRequestUrl(r.pullRequest) : null;
   return (
     <section>
@@ -192,10 +232,10 @@ export function ReviewPage(props: { id: string }) {
             </div>
           ))}
           <h2>Logs</h2>
-          {logs.data && logs.data.data.length === 0 && <Empty>No log lines yet.</Empty>}
-          {logs.data && logs.data.data.length > 0 && (
+          {logs.length === 0 && <Empty>No log lines yet.</Empty>}
+          {logs.length > 0 && (
             <section class="tail short" role="log" aria-label="Review logs">
-              {logs.data.data.map((line) => (
+              {logs.map((line) => (
                 <div key={line.seq} class="line">
                   <span class="seq">{line.seq}</span> {line.line}
                 </div>

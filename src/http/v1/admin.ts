@@ -13,7 +13,7 @@ import { addOrgUser, changeOrgUser, listOrgUsers, removeOrgUser } from '../../co
 import { listKeys } from '../../store/sql/keys.ts';
 import type { User } from '../../store/sql/users.ts';
 import { principalOf } from '../auth.ts';
-import { decodeCursor, errorResponses, IdParams, ListOf, Page, page } from './schemas.ts';
+import { decodeCursor, encodeCursor, errorResponses, IdParams, ListOf, Page, page } from './schemas.ts';
 
 const ScopeSchema = Type.Enum([...SCOPES]);
 const KeySchema = Type.Object(
@@ -193,7 +193,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ core: Core; authenticator:
     async (request) => {
       const { limit, cursor } = request.query;
       const users = await listOrgUsers(core.db, principalOf(request).orgId, { after: decodeCursor(cursor), limit });
-      return page(users, limit, presentUser);
+      // Users page by email (their order), so a page still follows when the user it ended on was deleted.
+      const last = users.at(-1);
+      return {
+        items: users.map(presentUser),
+        next_cursor: users.length === limit && last ? encodeCursor(last.email) : null,
+      };
     },
   );
 

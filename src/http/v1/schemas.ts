@@ -34,7 +34,7 @@ export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
  * Cursors are opaque to clients: the last row's id. The store resumes after that row's exact (created_at, id);
  * a timestamp in the cursor would lose the database's microseconds.
  */
-const encodeCursor = (id: string) => Buffer.from(`c:${id}`).toString('base64url');
+export const encodeCursor = (id: string) => Buffer.from(`c:${id}`).toString('base64url');
 
 export function decodeCursor(cursor: string | undefined): string | null {
   if (!cursor) return null;

@@ -104,7 +104,7 @@ export async function listKeys(
   const rows = await q.query<KeyRow>(
     `select k.*, o.slug as org_slug from api_keys k join orgs o on o.id = k.org_id
      where ($1::text is null or k.org_id = $1)
-       and ($2::text is null or (k.created_at, k.id) > (select c.created_at, c.id from api_keys c where c.id = $2))
+       and ($2::text is null or (k.created_at, k.id) > (select c.created_at, c.id from api_keys c where c.id = $2 and c.org_id = k.org_id))
      order by o.slug, k.created_at, k.id limit $3`,
     [orgId, page.after, page.limit],
   );

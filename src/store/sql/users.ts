@@ -59,16 +59,19 @@ export async function findUsersByEmail(q: Queryable, email: string): Promise<Use
   return rows.map(toUser);
 }
 
+/** Opens a session for a user still enabled and with this password hash; null when it changed since the check. */
 export async function insertUserSession(
   q: Queryable,
-  session: { tokenHash: string; userId: string; csrfToken: string; ttlSeconds: number },
-): Promise<Date> {
+  session: { tokenHash: string; userId: string; passwordHash: string; csrfToken: string; ttlSeconds: number },
+): Promise<Date | null> {
   const rows = await q.query<{ expires_at: Date }>(
     `insert into user_sessions (token_hash, user_id, csrf_token, expires_at)
-     values ($1, $2, $3, now() + $4 * interval '1 second') returning expires_at`,
-    [session.tokenHash, session.userId, session.csrfToken, session.ttlSeconds],
+     select $1, id, $3, now() + $4 * interval '1 second' from users
+     where id = $2 and password_hash = $5 and disabled_at is null
+     returning expires_at`,
+    [session.tokenHash, session.userId, session.csrfToken, session.ttlSeconds, session.passwordHash],
   );
-  return rows[0]!.expires_at;
+  return rows[0]?.expires_at ?? null;
 }
 
 export async function findUserSession(
@@ -100,7 +103,7 @@ export async function anyUserExists(q: Queryable): Promise<boolean> {
   return rows[0]!.found;
 }
 
-/** Users by org and email: every org's (`orgId` null, the CLI), or one org's in pages after the user `after`. */
+/** Users by org and email: every org's (`orgId` null, the CLI), or one org's in pages after the email `after`. */
 export async function listUsers(
   q: Queryable,
   orgId: string | null,
@@ -109,7 +112,7 @@ export async function listUsers(
   const rows = await q.query<UserRow>(
     `select ${USER_COLUMNS} from users u join orgs o on o.id = u.org_id
      where ($1::text is null or u.org_id = $1)
-       and ($2::text is null or u.email > (select c.email from users c where c.id = $2))
+       and ($2::text is null or u.email > $2)
      order by o.slug, u.email limit $3`,
     [orgId, page.after, page.limit],
   );
