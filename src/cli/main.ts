@@ -1,15 +1,16 @@
+#!/usr/bin/env node
 // The `runplane` command. Errors end the process with a one-line message that says what to do next.
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DomainError } from '../core/errors.ts';
 import { DataDirBusyError } from '../store/data-dir-lock.ts';
-import { migrate } from '../store/migrate.ts';
-import { openStore } from '../store/open.ts';
-import { createKey, type KeyOptions, listApiKeys, revokeApiKey } from './keys.ts';
+import type { KeyOptions } from './keys.ts';
 import { runnerCommand } from './runner.ts';
-import { serve } from './serve.ts';
-import { createConsoleUser, listConsoleUsers, setConsoleUserDisabled } from './users.ts';
+
+// Each command loads what it needs when it runs: `keys list --server` need not load the server or the store.
+const keysCli = () => import('./keys.ts');
+const usersCli = () => import('./users.ts');
 
 const SERVER_HELP =
   'act through this running server’s admin API (e.g. http://127.0.0.1:8080) with the admin key in RUNPLANE_API_KEY';
@@ -27,12 +28,14 @@ const program = new Command()
 program
   .command('serve')
   .description('run the server (embedded store unless DATABASE_URL is set)')
-  .action(async () => serve(loadConfig()));
+  .action(async () => (await import('./serve.ts')).serve(loadConfig()));
 
 program
   .command('migrate')
   .description('apply pending database migrations and exit')
   .action(async () => {
+    const { openStore } = await import('../store/open.ts');
+    const { migrate } = await import('../store/migrate.ts');
     const db = await openStore(loadConfig());
     try {
       const applied = await migrate(db, (m) => console.log(`applying ${m.version} ${m.name}…`));
@@ -57,21 +60,26 @@ keys
   )
   .option('--runner', 'a runner key, for `runplane runner`: every task write it makes must name its attempt')
   .option('--name <name>', 'label shown in `keys list`')
-  .option('--expires-at <date>', 'when the key stops working (ISO date or instant); never by default')
+  .option(
+    '--expires-at <date>',
+    'when the key stops working: an ISO instant, or a date (the end of that day, UTC); never by default',
+  )
   .option('--server <url>', SERVER_HELP)
-  .action(async (options: KeyOptions) => createKey(loadConfig(), options));
+  .action(async (options: KeyOptions) => (await keysCli()).createKey(loadConfig(), options));
 keys
   .command('list')
   .description('list API keys (never the secrets)')
   .option('--org <org>', 'only this org')
   .option('--server <url>', SERVER_HELP)
-  .action(async (options: { org?: string; server?: string }) => listApiKeys(loadConfig(), options));
+  .action(async (options: { org?: string; server?: string }) => (await keysCli()).listApiKeys(loadConfig(), options));
 keys
   .command('revoke')
   .description('revoke an API key at once')
   .argument('<id>', 'key id from `keys list`')
   .option('--server <url>', SERVER_HELP)
-  .action(async (id: string, options: { server?: string }) => revokeApiKey(loadConfig(), id, options));
+  .action(async (id: string, options: { server?: string }) =>
+    (await keysCli()).revokeApiKey(loadConfig(), id, options),
+  );
 
 const users = program
   .command('users')
@@ -85,14 +93,16 @@ users
   .option('--password-stdin', 'read the password from stdin instead of a prompt')
   .option('--server <url>', SERVER_HELP)
   .action(async (options: { org?: string; email: string; role: string; passwordStdin?: boolean; server?: string }) =>
-    createConsoleUser(loadConfig(), options),
+    (await usersCli()).createConsoleUser(loadConfig(), options),
   );
 users
   .command('list')
   .description('list console users (never their passwords)')
   .option('--org <org>', 'only this org')
   .option('--server <url>', SERVER_HELP)
-  .action(async (options: { org?: string; server?: string }) => listConsoleUsers(loadConfig(), options));
+  .action(async (options: { org?: string; server?: string }) =>
+    (await usersCli()).listConsoleUsers(loadConfig(), options),
+  );
 users
   .command('disable')
   .description('disable a console user: it cannot log in and its open sessions end')
@@ -101,7 +111,7 @@ users
   .option('--enable', 'enable the user again instead')
   .option('--server <url>', SERVER_HELP)
   .action(async (email: string, options: { org?: string; server?: string; enable?: boolean }) =>
-    setConsoleUserDisabled(loadConfig(), email, options),
+    (await usersCli()).setConsoleUserDisabled(loadConfig(), email, options),
   );
 
 try {
