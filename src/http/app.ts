@@ -1,6 +1,8 @@
 // The Fastify app, built apart from listen() so tests and the CLI share it. Cross-cutting concerns are registered
 // once here (errors, auth, rate limit, OpenAPI); routes live in one file per resource.
+
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -17,6 +19,7 @@ import { clientErrorHandler, ErrorBody, frameworkErrors, registerErrorHandling }
 import { healthRoutes } from './health.ts';
 import { jsonLimitProblem } from './json-limits.ts';
 import { metricsRoutes, registerRequestMetrics } from './metrics.ts';
+import { documentRoute } from './openapi.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
@@ -28,6 +31,10 @@ import { permissionRoutes } from './v1/permissions.ts';
 import { profileRoutes } from './v1/profiles.ts';
 import { sessionRoutes } from './v1/sessions.ts';
 import { validatorCompiler } from './validation.ts';
+
+const PACKAGE_VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5 * 60_000;
@@ -107,7 +114,8 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
       openapi: '3.1.0',
       info: {
         title: 'Runplane',
-        version: '0.1.0',
+        version: PACKAGE_VERSION,
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
         description:
           'Control plane for remote runners. Extensions beyond the published contracts are marked with x-runplane-extension.',
       },
@@ -118,9 +126,13 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
+      // Relative: the document is served by the server it describes, at whatever address it is reached.
+      servers: [{ url: '/', description: 'This Runplane server' }],
     },
-    // A query parameter or header with a default is optional to the client even though the handler always sees it.
-    transform: ({ schema, url }) => ({ schema: schema && withDefaultsOptional(schema as RouteSchema), url }),
+    transform: ({ schema, url, route }) => ({
+      schema: schema && documentRoute(schema as Record<string, unknown>, String(route.method), url),
+      url,
+    }),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
@@ -185,19 +197,6 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(consoleRoutes, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
-}
-
-type RouteSchema = Record<string, unknown>;
-
-function withDefaultsOptional(schema: RouteSchema): RouteSchema {
-  const copy: RouteSchema = { ...schema };
-  for (const part of ['querystring', 'headers'] as const) {
-    const object = schema[part] as { required?: string[]; properties?: Record<string, { default?: unknown }> };
-    if (!object?.required || !object.properties) continue;
-    const properties = object.properties;
-    copy[part] = { ...object, required: object.required.filter((name) => properties[name]?.default === undefined) };
-  }
-  return copy;
 }
 
 declare module 'fastify' {
