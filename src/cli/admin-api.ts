@@ -7,6 +7,13 @@ export interface AdminApi {
   server: string;
 }
 
+/** With --server the server acts in the admin key's org: naming another is refused rather than ignored. */
+export function noOrgWithServer(options: { org?: string; server?: string }): void {
+  if (options.server && options.org) {
+    throw new Error('--org is not used with --server: the server acts in the org of RUNPLANE_API_KEY; drop --org');
+  }
+}
+
 /** Every item of a paged /v1 list, page after page. */
 export async function listAll<T>(api: AdminApi, path: string): Promise<T[]> {
   const items: T[] = [];

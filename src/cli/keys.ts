@@ -5,27 +5,15 @@ import os from 'node:os';
 import type { Config } from '../config.ts';
 import { createApiKey, type KeyChangeAuthor, parseScopes, revokeApiKey as revokeKeyInStore } from '../core/auth.ts';
 import { Signals } from '../core/notifications.ts';
-import type { Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
-import { openStore } from '../store/open.ts';
 import { findOrgBySlug, listKeys } from '../store/sql/keys.ts';
-import { adminApi, listAll } from './admin-api.ts';
+import { adminApi, listAll, noOrgWithServer } from './admin-api.ts';
+import { withStore } from './local-store.ts';
 
 /** The audit actor of a key change made here: the operating-system user who ran the command. */
 const cliAuthor = (action: string): KeyChangeAuthor => ({ actor: `cli:${os.userInfo().username}`, action });
 
 /** What `runplane runner` needs: claim and write its tasks. */
 const RUNNER_SCOPES = 'runners:read,runners:write';
-
-async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openStore(config);
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** A key as the admin API answers it. */
 interface KeyAnswer {
@@ -56,13 +44,6 @@ function expiryOf(value: string | undefined): Date | null {
     throw new Error(`--expires-at ${value} is not a date; give an ISO date or instant, e.g. 2027-01-31`);
   }
   return at;
-}
-
-/** With --server the key belongs to the admin key's org: naming another is refused rather than ignored. */
-function noOrgWithServer(options: { org?: string; server?: string }): void {
-  if (options.server && options.org) {
-    throw new Error('--org is not used with --server: the server acts in the org of RUNPLANE_API_KEY; drop --org');
-  }
 }
 
 export async function createKey(config: Config, options: KeyOptions): Promise<void> {

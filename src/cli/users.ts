@@ -5,12 +5,10 @@ import readline from 'node:readline';
 import type { Config } from '../config.ts';
 import { openAuditScope, withAuditScope } from '../core/audit.ts';
 import { changeOrgUser, createUser } from '../core/users.ts';
-import type { Db } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
-import { openStore } from '../store/open.ts';
 import { findOrgBySlug } from '../store/sql/keys.ts';
 import { findUsersByEmail, listUsers } from '../store/sql/users.ts';
-import { adminApi, listAll } from './admin-api.ts';
+import { adminApi, listAll, noOrgWithServer } from './admin-api.ts';
+import { withStore } from './local-store.ts';
 
 interface UserAnswer {
   id: string;
@@ -18,16 +16,6 @@ interface UserAnswer {
   role: string;
   disabled: boolean;
   created_at: string;
-}
-
-async function withStore<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openStore(config);
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
 }
 
 async function readStdin(): Promise<string> {
@@ -60,9 +48,7 @@ export async function createConsoleUser(
   config: Config,
   options: { org?: string; email: string; role: string; passwordStdin?: boolean; server?: string },
 ): Promise<void> {
-  if (options.server && options.org) {
-    throw new Error('--org is not used with --server: the server acts in the org of RUNPLANE_API_KEY; drop --org');
-  }
+  noOrgWithServer(options);
   if (!options.server && !options.org) throw new Error('give --org ORG, or --server URL to ask a running server');
   const api = options.server ? adminApi(options.server) : null;
   if (!options.passwordStdin && !process.stdin.isTTY) {
@@ -90,7 +76,7 @@ export async function createConsoleUser(
 export async function listConsoleUsers(config: Config, options: { org?: string; server?: string }): Promise<void> {
   let rows: { id: string; org: string; email: string; role: string; status: string; created: string }[];
   if (options.server) {
-    if (options.org) throw new Error('--org is not used with --server: it lists the org of RUNPLANE_API_KEY');
+    noOrgWithServer(options);
     const users = await listAll<UserAnswer>(adminApi(options.server), '/v1/admin/users');
     rows = users.map((user) => ({
       ...user,
@@ -133,7 +119,7 @@ export async function setConsoleUserDisabled(
   const disabled = !options.enable;
   const verb = disabled ? 'disabled' : 'enabled';
   if (options.server) {
-    if (options.org) throw new Error('--org is not used with --server: it acts in the org of RUNPLANE_API_KEY');
+    noOrgWithServer(options);
     const api = adminApi(options.server);
     const users = await listAll<UserAnswer>(api, '/v1/admin/users');
     const user = users.find((candidate) => candidate.email === email.toLowerCase());

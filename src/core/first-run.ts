@@ -1,7 +1,7 @@
 // A fresh install hands itself over the way Grafana, Jenkins and GitLab do: a server that starts on a store
 // with no console user prints a one-time setup link, and whoever opens it creates the first org and its admin in
 // the browser. Containers do the same unattended from RUNPLANE_BOOTSTRAP_ADMIN_EMAIL and _PASSWORD_FILE.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { insertAuditRecords } from '../store/sql/audit.ts';
 import { ensureOrg } from '../store/sql/keys.ts';
@@ -16,9 +16,7 @@ import {
 import { checkOrgSlug } from './auth.ts';
 import { conflict, unauthenticated } from './errors.ts';
 import { newId } from './ids.ts';
-import { checkEmail, checkPassword, hashPassword } from './users.ts';
-
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+import { checkEmail, checkPassword, hashPassword, hashToken } from './users.ts';
 
 /**
  * A new setup token when the store has no console user yet (null otherwise; then leftover tokens are dropped).

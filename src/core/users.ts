@@ -105,7 +105,8 @@ export async function createUser(
   });
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Login and setup tokens are stored only as this hash. */
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface LoginSession {
   token: string;
