@@ -76,7 +76,15 @@ export interface Config {
   /** After SIGTERM/SIGINT the process exits within this long, whatever its clients do. */
   shutdownGraceMs: number;
   logLevel: string;
+  /**
+   * The level of the one line each HTTP request logs. Debug by default: a fleet's heartbeats and polls at info would
+   * bury the domain events (runner registered, claim, result…), which stay at info.
+   */
+  requestLogLevel: RequestLogLevel;
 }
+
+export const REQUEST_LOG_LEVELS = ['trace', 'debug', 'info', 'silent'] as const;
+export type RequestLogLevel = (typeof REQUEST_LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -231,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
       ) * 1000,
     bootstrapAdmin: bootstrapAdmin(env),
     logLevel,
+    requestLogLevel: requestLogLevel(env),
   };
   if (config.delivery.webhookUrl && !config.delivery.webhookSecret) {
     throw new ConfigError(
@@ -258,6 +267,17 @@ function bootstrapAdmin(env: Env): Config['bootstrapAdmin'] {
   }
   if (!email || !passwordFile) return null;
   return { org: text(env, 'RUNPLANE_BOOTSTRAP_ORG') ?? 'default', email, passwordFile: path.resolve(passwordFile) };
+}
+
+function requestLogLevel(env: Env): RequestLogLevel {
+  const value = text(env, 'RUNPLANE_REQUEST_LOG_LEVEL') ?? 'debug';
+  if (!(REQUEST_LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      'RUNPLANE_REQUEST_LOG_LEVEL',
+      `"${value}" is not one of ${REQUEST_LOG_LEVELS.join(', ')}; unset it to use the default debug`,
+    );
+  }
+  return value as RequestLogLevel;
 }
 
 function milliseconds(env: Env, name: string, fallback: number): number {

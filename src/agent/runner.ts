@@ -10,9 +10,11 @@
 // longer lists it, so the server requeues it). SIGTERM/SIGINT drain, kill what is left, release, leave.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { operations } from '../client/index.ts';
 import { killAllRuns, type RunAs } from './executor.ts';
 import { fitLine, LogShipper } from './log-shipper.ts';
 import { ReviewerOutputError, runReview } from './review/run-review.ts';
+import type { Say } from './say.ts';
 import { FatalServerError, RunnerReplaced, ServerAnswer, ServerApi, StaleAttempt } from './server-api.ts';
 import { runSession, type SessionTask } from './session.ts';
 import { InvalidTaskInput } from './task-input.ts';
@@ -49,6 +51,16 @@ export interface RunnerOptions {
   timeoutMs: number;
   graceMs: number;
   drainMs: number;
+}
+
+type ReviewPhase = operations['reportTaskStatus']['requestBody']['content']['application/json']['status'];
+type ResultBody = operations['submitTaskResult']['requestBody']['content']['application/json'];
+
+/** What a runner writes for one review task's attempt. */
+interface TaskWrites {
+  logs(lines: string[]): Promise<unknown>;
+  status(phase: string): Promise<unknown>;
+  result(result: Record<string, unknown>): Promise<unknown>;
 }
 
 interface ActiveTask {
@@ -117,13 +129,9 @@ export class Runner {
 
   constructor(
     private readonly options: RunnerOptions,
-    private readonly say: (line: string) => void,
+    private readonly say: Say,
   ) {
     this.api = new ServerApi(options.server.replace(/\/$/, ''), options.apiKey, say);
-  }
-
-  private get runnerPath() {
-    return `/api/runners/${encodeURIComponent(this.options.id)}`;
   }
 
   async run(): Promise<void> {
@@ -131,19 +139,21 @@ export class Runner {
     // Programs run as --run-as reach their task dirs (theirs) by absolute paths (HOME, TMPDIR) through this one:
     // others may pass through it, not list it.
     if (this.options.runAs) fs.chmodSync(this.options.workDir, 0o711);
-    const registered = await this.api.call<{ data: { instanceId?: string; releasedTaskIds?: string[] } }>(
-      'POST',
-      '/api/runners/register',
-      {
-        signal: this.stopping.signal,
-        headers: {
-          'x-runner-id': this.options.id,
-          'x-runner-name': this.options.name,
-          'x-runner-version': this.options.version,
-          'x-runner-max-concurrency': String(this.options.maxConcurrency),
-          'x-runner-tags': this.options.tags.join(','),
-        },
-      },
+    const registered = await this.api.call(
+      (client, init) =>
+        client.POST('/api/runners/register', {
+          ...init,
+          params: {
+            header: {
+              'x-runner-id': this.options.id,
+              'x-runner-name': this.options.name,
+              'x-runner-version': this.options.version,
+              'x-runner-max-concurrency': this.options.maxConcurrency,
+              'x-runner-tags': this.options.tags.join(','),
+            },
+          },
+        }),
+      { signal: this.stopping.signal },
     );
     if (registered.data.instanceId) this.api.setInstance(this.options.id, registered.data.instanceId);
     this.say(
@@ -203,7 +213,10 @@ export class Runner {
     // A replaced runner's id belongs to the new process now: deregistering would release that process's tasks.
     if (this.fatal) throw this.fatal;
     try {
-      await this.api.call('DELETE', this.runnerPath, { retry: false, timeoutMs: 10_000 });
+      await this.api.call(
+        (client, init) => client.DELETE('/api/runners/{id}', { ...init, params: { path: { id: this.options.id } } }),
+        { retry: false, timeoutMs: 10_000 },
+      );
       this.say(`runner ${this.options.id} deregistered`);
     } catch (error) {
       this.say(`could not deregister (${(error as Error).message}); its tasks return to the queue when leases expire`);
@@ -242,19 +255,19 @@ export class Runner {
     const oldestClaim = Math.min(...[...this.claimsInFlight].map((claim) => claim.at));
     const sentAt = Date.now();
     try {
-      const reply = await this.api.call<{ data: { cancelTaskIds: string[]; staleTaskIds?: string[] } }>(
-        'POST',
-        `${this.runnerPath}/heartbeat`,
-        {
-          body: {
-            status: taskIds.length >= this.options.maxConcurrency ? 'busy' : 'online',
-            currentJobs: taskIds.length,
-            taskIds,
-            ...(this.claimsInFlight.size > 0 ? { claimsPendingMs: Math.max(0, Date.now() - oldestClaim) } : {}),
-          },
-          retry: false,
-          timeoutMs: this.heartbeatTimeoutMs(),
-        },
+      const reply = await this.api.call(
+        (client, init) =>
+          client.POST('/api/runners/{id}/heartbeat', {
+            ...init,
+            params: { path: { id: this.options.id } },
+            body: {
+              status: taskIds.length >= this.options.maxConcurrency ? 'busy' : 'online',
+              currentJobs: taskIds.length,
+              taskIds,
+              ...(this.claimsInFlight.size > 0 ? { claimsPendingMs: Math.max(0, Date.now() - oldestClaim) } : {}),
+            },
+          }),
+        { retry: false, timeoutMs: this.heartbeatTimeoutMs() },
       );
       this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
       for (const id of reply.data.cancelTaskIds) this.cancel(id);
@@ -308,14 +321,14 @@ export class Runner {
     const why = entry.release.signal.aborted
       ? (entry.release.signal.reason as StaleAttempt).message
       : `its lease moved on (${(error as Error).message})`;
-    this.say(`task ${short(taskId)}: dropped, ${why}`);
+    this.say(`task ${short(taskId)}: dropped, ${why}`, { taskId });
   }
 
   private cancel(taskId: string) {
     const task = this.active.get(taskId);
     if (!task || task.cancelled || task.release.signal.aborted) return;
     task.cancelled = true;
-    this.say(`task ${short(taskId)}: cancel requested; stopping it`);
+    this.say(`task ${short(taskId)}: cancel requested; stopping it`, { taskId });
     task.abort.abort();
   }
 
@@ -372,25 +385,33 @@ export class Runner {
   }
 
   private async claimReviews(free: number): Promise<(Record<string, unknown> | null)[]> {
-    const reply = await this.api.call<{ data: unknown }>(
-      'GET',
-      `/api/runners/tasks/pending?runnerId=${encodeURIComponent(this.options.id)}&limit=${free}&wait=20`,
+    const reply: { data?: unknown } | undefined = await this.api.call(
+      (client, init) =>
+        client.GET('/api/runners/tasks/pending', {
+          ...init,
+          params: { query: { runnerId: this.options.id, limit: free, wait: 20 } },
+        }),
       { signal: this.stopping.signal },
     );
+    // Read as unknown: each task is checked when it is accepted, whatever the answer's declared shape.
     return Array.isArray(reply?.data) ? reply.data : [];
   }
 
   private async claimSessions(free: number): Promise<(Record<string, unknown> | null)[]> {
-    const reply = await this.api.call<{ items: unknown }>('POST', '/v1/runners/sessions/claim', {
-      signal: this.stopping.signal,
-      body: {
-        runner_id: this.options.id,
-        profile_ids: this.options.profiles,
-        ...(this.options.tags.length ? { tags: this.options.tags } : {}),
-        limit: Math.min(free, 50),
-        wait_seconds: 20,
-      },
-    });
+    const reply: { items?: unknown } | undefined = await this.api.call(
+      (client, init) =>
+        client.POST('/v1/runners/sessions/claim', {
+          ...init,
+          body: {
+            runner_id: this.options.id,
+            profile_ids: this.options.profiles,
+            ...(this.options.tags.length ? { tags: this.options.tags } : {}),
+            limit: Math.min(free, 50),
+            wait_seconds: 20,
+          },
+        }),
+      { signal: this.stopping.signal },
+    );
     return Array.isArray(reply?.items) ? reply.items : [];
   }
 
@@ -435,14 +456,17 @@ export class Runner {
       done: Promise.resolve(),
     };
     this.active.set(id, entry);
-    this.say(`task ${short(id)}: claimed (attempt ${attempt}) ${what}`);
+    this.say(`task ${short(id)}: claimed (attempt ${attempt}) ${what}`, { taskId: id, attempt });
     // A task whose outcome could not be reported is forgotten here: the next heartbeat no longer lists it, so the
     // server releases it.
     entry.done = Promise.resolve()
       .then(() => execute(entry))
       .catch((error: unknown) => {
         entry.abort.abort();
-        this.say(`task ${short(id)}: ${(error as Error)?.message ?? error}; released to the server`);
+        this.say(`task ${short(id)}: ${(error as Error)?.message ?? error}; released to the server`, {
+          taskId: id,
+          attempt,
+        });
       })
       .finally(() => {
         this.active.delete(id);
@@ -482,7 +506,7 @@ export class Runner {
         maxOutputBytes: this.options.maxOutputBytes,
         runAs: this.options.runAs,
       });
-      this.say(`task ${short(session.id)}: ${outcome}`);
+      this.say(`task ${short(session.id)}: ${outcome}`, { taskId: session.id, attempt: session.attempt });
     } catch (error) {
       if (error instanceof FatalServerError) this.fail(error);
       if (movedOn(error) || entry.release.signal.aborted) return this.drop(session.id, entry, error);
@@ -492,16 +516,46 @@ export class Runner {
     }
   }
 
+  /** The writes of one review task's attempt, fenced by it and dropped when the task is released. */
+  private taskWrites(id: string, attempt: number, released: AbortSignal): TaskWrites {
+    const options = { taskId: id, signal: released };
+    const params = {
+      path: { id },
+      header: { 'x-runner-id': this.options.id, 'x-runplane-attempt': attempt },
+    };
+    return {
+      logs: (logs) =>
+        this.api.call(
+          (client, init) => client.POST('/api/runners/tasks/{id}/logs', { ...init, params, body: { logs } }),
+          options,
+        ),
+      status: (status) =>
+        this.api.call(
+          (client, init) =>
+            client.POST('/api/runners/tasks/{id}/status', { ...init, params, body: { status: status as ReviewPhase } }),
+          options,
+        ),
+      result: (result) =>
+        this.api.call(
+          (client, init) =>
+            client.POST('/api/runners/tasks/{id}/result', {
+              ...init,
+              params,
+              // The review's own record, checked by the server against the result schema (a 400 is reported).
+              body: { runnerId: this.options.id, attempt, ...result } as ResultBody,
+            }),
+          options,
+        ),
+    };
+  }
+
   private async execute(task: Record<string, unknown>, id: string, attempt: number, entry: ActiveTask) {
     const started = Date.now();
-    const taskPath = `/api/runners/tasks/${encodeURIComponent(id)}`;
-    const headers = { 'x-runner-id': this.options.id, 'x-runplane-attempt': String(attempt) };
     const workDir = this.taskDir('task', id);
-    const write = (method: string, suffix: string, body: unknown) =>
-      this.api.call(method, `${taskPath}${suffix}`, { body, headers, taskId: id, signal: entry.release.signal });
+    const writes = this.taskWrites(id, attempt, entry.release.signal);
     const logs = new LogShipper<string>(
       async (lines) => {
-        await write('POST', '/logs', { logs: lines });
+        await writes.logs(lines);
       },
       (count) => `… ${count} line(s) dropped: the server did not take them in time`,
     );
@@ -512,8 +566,8 @@ export class Runner {
           workDir,
           signal: entry.abort.signal,
           phase: async (phase) => {
-            this.say(`task ${short(id)}: ${phase}`);
-            await write('POST', '/status', { status: phase });
+            this.say(`task ${short(id)}: ${phase}`, { taskId: id, attempt });
+            await writes.status(phase);
           },
           log: (line) => logs.push(fitLine(line)),
           llm: {
@@ -537,11 +591,12 @@ export class Runner {
         result = failedResult(message, started);
       }
       await this.flushLogs(id, logs);
-      result = await this.submit(id, attempt, write, result, started);
+      result = await this.submit(id, attempt, writes, result, started);
       this.say(
         result['status'] === 'success'
           ? `task ${short(id)}: submitted ${result['totalComments']} comment(s)${result['rating'] ? `, rating ${result['rating']}` : ''}`
           : `task ${short(id)}: reported ${entry.cancelled ? 'cancelled' : 'failed'}: ${shown(result['error'], 300)}`,
+        { taskId: id, attempt },
       );
     } catch (error) {
       if (error instanceof FatalServerError) this.fail(error);
@@ -558,7 +613,9 @@ export class Runner {
       await logs.flush();
     } catch (error) {
       if (!(error instanceof ServerAnswer && error.refused)) throw error;
-      this.say(`task ${short(id)}: the server refused log lines (${error.reason}); sending the result without them`);
+      this.say(`task ${short(id)}: the server refused log lines (${error.reason}); sending the result without them`, {
+        taskId: id,
+      });
       logs.discardFailed();
     }
   }
@@ -571,18 +628,18 @@ export class Runner {
   private async submit(
     id: string,
     attempt: number,
-    write: (method: string, suffix: string, body: unknown) => Promise<unknown>,
+    writes: TaskWrites,
     result: Record<string, unknown>,
     started: number,
   ): Promise<Record<string, unknown>> {
     try {
-      await write('POST', '/result', { runnerId: this.options.id, attempt, ...result });
+      await writes.result(result);
       return result;
     } catch (error) {
       if (!(error instanceof ServerAnswer && error.refused)) throw error;
       const failed = failedResult(`the server refused the result (${error.reason})`, started);
-      this.say(`task ${short(id)}: ${shown(failed.error, 300)}; reporting it failed instead`);
-      await write('POST', '/result', { runnerId: this.options.id, attempt, ...failed });
+      this.say(`task ${short(id)}: ${shown(failed.error, 300)}; reporting it failed instead`, { taskId: id, attempt });
+      await writes.result(failed);
       return failed;
     }
   }

@@ -1,8 +1,10 @@
-// The runner's side of the HTTP contracts. Network failures and 5xx answers are retried with exponential backoff
-// and jitter until they succeed or the caller gives up; 401/403 stop the runner with a message saying what to do;
+// The runner's side of the HTTP contracts, spoken through the typed client (src/client). Network failures and 5xx
+// answers are retried with exponential backoff and jitter until they succeed or the caller gives up; 401/403 stop the runner with a message saying what to do;
 // 409 stale_attempt tells the caller to drop the task; 409 runner_replaced (another process registered this runner
 // id) stops the runner whichever call hears it. Once registered, every call names the instance, because the server
 // hands leases to an instance, not to a runner id.
+import { createRunplaneClient, type RunplaneClient } from '../client/index.ts';
+
 export class FatalServerError extends Error {}
 
 /** Another process registered the same runner id: this one's leases are gone and it must stop without a word. */
@@ -46,7 +48,6 @@ export class ServerAnswer extends Error {
 }
 
 export interface CallOptions {
-  body?: unknown;
   headers?: Record<string, string>;
   /** Stop retrying when this aborts (shutdown, task released); its reason is what the call then throws. */
   signal?: AbortSignal;
@@ -56,6 +57,15 @@ export interface CallOptions {
   taskId?: string;
   /** Gives up on one request after this long (default 90 s, above the longest long-poll). */
   timeoutMs?: number;
+}
+
+/** What a typed call hands back (openapi-fetch's answer). */
+type TypedAnswer<T> = { data?: T; error?: unknown; response: Response };
+
+/** What a call's request builder gets: the transport and the headers every request of this runner carries. */
+export interface RequestInit {
+  fetch: (request: Request) => Promise<Response>;
+  headers: Record<string, string>;
 }
 
 /** Waits `ms`, or less when `signal` aborts; the abort listener goes away with the timer (no leak per retry). */
@@ -96,22 +106,29 @@ export function requestSignal(timeoutMs: number, outer?: AbortSignal): { signal:
 
 export const backoff = (attempt: number) => Math.random() * Math.min(30_000, 500 * 2 ** attempt);
 
+/** Statuses whose answers carry no body (a Response cannot be built with one). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
 export class ServerApi {
   private unreachableSince: number | null = null;
   private instance: { runnerId: string; instanceId: string } | null = null;
+  /** The typed client every call goes through; requests are sent by `transport`, which retries. */
+  readonly client: RunplaneClient;
 
   constructor(
     readonly baseUrl: string,
     private readonly apiKey: string,
     private readonly say: (line: string) => void,
-  ) {}
+  ) {
+    this.client = createRunplaneClient({ baseUrl });
+  }
 
   /** Called with the register answer: from then on every call names this instance. */
   setInstance(runnerId: string, instanceId: string): void {
     this.instance = { runnerId, instanceId };
   }
 
-  /** The credential and instance headers, for requests the caller makes itself (streamed uploads). */
+  /** The credential and instance headers every request carries. */
   identityHeaders(): Record<string, string> {
     return {
       authorization: `Bearer ${this.apiKey}`,
@@ -119,15 +136,13 @@ export class ServerApi {
     };
   }
 
-  /** The error a refused answer stands for (for calls made here and for the caller's own requests). */
-  refusal(status: number, text: string, taskId?: string): Error {
-    let body: AnswerBody;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = { error: { message: text.slice(0, 200) } };
-    }
-    const message = body?.error?.message ?? '';
+  /** The error a refused answer stands for; `body` is the parsed JSON error, or the text when it was not JSON. */
+  refusal(status: number, body: unknown, taskId?: string): Error {
+    const answer: AnswerBody =
+      typeof body === 'object' && body !== null
+        ? (body as AnswerBody)
+        : { error: { message: String(body ?? '').slice(0, 200) } };
+    const message = answer?.error?.message ?? '';
     if (status === 401) {
       return new FatalServerError(
         `the server refused the API key (401): ${message}. Create a runner key with \`runplane keys create --runner --org ORG\` and pass it as --api-key or RUNPLANE_API_KEY`,
@@ -138,37 +153,52 @@ export class ServerApi {
         `the API key may not do this (403): ${message}. A runner needs a runner key: \`runplane keys create --runner --org ORG\``,
       );
     }
-    if (status === 409 && body?.error?.code === 'runner_replaced') {
+    if (status === 409 && answer?.error?.code === 'runner_replaced') {
       const id = this.instance?.runnerId ?? '?';
       return new RunnerReplaced(
         `runner ${id} was replaced: another process registered the same runner id (${message}). Stop the other process or give this one a different --id`,
       );
     }
-    if (status === 409 && body?.error?.code === 'stale_attempt') return new StaleAttempt(taskId ?? '?', message);
-    return new ServerAnswer(status, body);
+    if (status === 409 && answer?.error?.code === 'stale_attempt') return new StaleAttempt(taskId ?? '?', message);
+    return new ServerAnswer(status, answer);
   }
 
-  async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  /**
+   * One typed request: `send` builds it with the client (path, parameters and body checked by the compiler) and
+   * the given transport and headers; the answer's data comes back, or the refusal it stands for is thrown.
+   */
+  async call<T>(
+    send: (client: RunplaneClient, init: RequestInit) => Promise<TypedAnswer<T>>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    options.signal?.throwIfAborted();
+    const answer = await send(this.client, {
+      fetch: (request) => this.transport(request, options),
+      headers: { ...this.identityHeaders(), ...options.headers },
+    });
+    if (answer.response.ok) return answer.data as T;
+    throw this.refusal(answer.response.status, answer.error, options.taskId);
+  }
+
+  /**
+   * Sends `request`, again after network failures, 5xx and 429 with backoff unless `options.retry` is false. The
+   * answer's body is read under the request's deadline: a server that sends headers and then stalls is a hung request.
+   */
+  private async transport(request: Request, options: CallOptions): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       // An aborted signal's reason is the caller's answer (e.g. the task was released): nothing is sent.
       options.signal?.throwIfAborted();
-      const request = requestSignal(options.timeoutMs ?? 90_000, options.signal);
-      let status: number;
-      let text: string;
+      const deadline = requestSignal(options.timeoutMs ?? 90_000, options.signal);
+      let answer: Response;
       try {
-        const response = await fetch(this.baseUrl + path, {
-          method,
-          headers: {
-            ...this.identityHeaders(),
-            ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...options.headers,
-          },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: request.signal,
+        const sent = new Request(options.retry === false ? request : request.clone(), { signal: deadline.signal });
+        const response = await fetch(sent);
+        const body = await response.arrayBuffer();
+        answer = new Response(NULL_BODY.has(response.status) ? null : body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
         });
-        status = response.status;
-        // The body is read under the same deadline: a server that sends headers and then stalls is a hung request.
-        text = await response.text();
       } catch (error) {
         options.signal?.throwIfAborted();
         if (options.retry === false) throw error;
@@ -180,19 +210,18 @@ export class ServerApi {
         options.signal?.throwIfAborted();
         continue;
       } finally {
-        request.release();
+        deadline.release();
       }
       if (this.unreachableSince !== null) {
         this.say(`server reachable again after ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`);
         this.unreachableSince = null;
       }
-      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : null) as T;
-      if ((status >= 500 || status === 429) && options.retry !== false) {
+      if ((answer.status >= 500 || answer.status === 429) && options.retry !== false) {
         await sleep(backoff(attempt), options.signal);
         options.signal?.throwIfAborted();
         continue;
       }
-      throw this.refusal(status, text, options.taskId);
+      return answer;
     }
   }
 }

@@ -10,9 +10,10 @@
 // agent stops (then the server requeues it): any error — the program's, a refused write — is reported as failed.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { operations } from '../client/index.ts';
 import { cleanEnv, type RunAs, runProgram } from './executor.ts';
 import { fitLine, LogShipper } from './log-shipper.ts';
-import { FatalServerError, requestSignal, ServerAnswer, type ServerApi, StaleAttempt } from './server-api.ts';
+import { FatalServerError, ServerAnswer, type ServerApi, StaleAttempt } from './server-api.ts';
 
 export interface SessionTask {
   id: string;
@@ -60,31 +61,58 @@ const isGone = (error: unknown, released: AbortSignal) =>
   (error instanceof ServerAnswer && error.conflict) ||
   released.aborted;
 
+type SessionUpdate = operations['updateSession']['requestBody']['content']['application/json'];
+type NewEvents = operations['appendSessionEvents']['requestBody']['content']['application/json'];
+type CheckpointBody = operations['checkpointSession']['requestBody']['content']['application/json'];
+
+/** What a runner writes for one session's attempt. */
+interface SessionWrites {
+  update(body: SessionUpdate): Promise<unknown>;
+  events(batch: NewEvents): Promise<unknown>;
+  checkpoint(body: CheckpointBody): Promise<unknown>;
+}
+
+/** The writes of one session's attempt, fenced by it and dropped when the session is released. */
+function sessionWrites(task: SessionTask, context: SessionContext): SessionWrites {
+  const options = { taskId: task.id, signal: context.released };
+  const params = {
+    path: { id: task.id },
+    header: { 'x-runplane-attempt': task.attempt, 'x-runner-id': context.runnerId },
+  };
+  return {
+    update: (body) =>
+      context.api.call((client, init) => client.PATCH('/v1/runners/sessions/{id}', { ...init, params, body }), options),
+    events: (body) =>
+      context.api.call(
+        (client, init) => client.POST('/v1/runners/sessions/{id}/events', { ...init, params, body }),
+        options,
+      ),
+    checkpoint: (body) =>
+      context.api.call(
+        (client, init) => client.POST('/v1/runners/sessions/{id}/checkpoint', { ...init, params, body }),
+        options,
+      ),
+  };
+}
+
 export async function runSession(task: SessionTask, context: SessionContext): Promise<string> {
-  const base = `/v1/runners/sessions/${task.id}`;
-  const headers = { 'x-runplane-attempt': String(task.attempt), 'x-runner-id': context.runnerId };
-  const call = (method: string, suffix: string, body?: unknown) =>
-    context.api.call(method, `${base}${suffix}`, { body, headers, taskId: task.id, signal: context.released });
+  const writes = sessionWrites(task, context);
   try {
-    return await execute(task, context, call);
+    return await execute(task, context, writes);
   } catch (error) {
     if (isGone(error, context.released)) throw error;
     // Whatever went wrong is the session's outcome. Reported once: if even that is refused, the runner forgets the
     // session and its next heartbeat no longer lists it, so the server releases it.
     const reason = fitError(reasonOf(error));
-    await call('PATCH', '', { state: 'failed', error: reason });
+    await writes.update({ state: 'failed', error: reason });
     return `failed: ${reason}`;
   }
 }
 
-async function execute(
-  task: SessionTask,
-  context: SessionContext,
-  call: (method: string, suffix: string, body?: unknown) => Promise<unknown>,
-): Promise<string> {
+async function execute(task: SessionTask, context: SessionContext, writes: SessionWrites): Promise<string> {
   const events = new LogShipper<LogEvent>(
     async (batch) => {
-      await call('POST', '/events', batch);
+      await writes.events(batch);
     },
     (count) => ({
       type: 'log',
@@ -118,7 +146,7 @@ async function execute(
     await events.flush();
     if ('checkpoint' in message) {
       const pause = message['pause'] === true;
-      await call('POST', '/checkpoint', { data: message['checkpoint'], ...(pause ? { pause: true } : {}) });
+      await writes.checkpoint({ data: message['checkpoint'], ...(pause ? { pause: true } : {}) });
       if (pause) {
         pausing = true;
         stop.abort();
@@ -126,14 +154,14 @@ async function execute(
     } else if (message['artifact'] && typeof message['artifact'] === 'object') {
       await uploadArtifact(task, context, message['artifact'] as ArtifactMessage, events);
     } else if (typeof message['progress'] === 'number') {
-      await call('PATCH', '', { progress: Math.min(1, Math.max(0, message['progress'])) });
+      await writes.update({ progress: Math.min(1, Math.max(0, message['progress'])) });
     } else if ('result' in message) {
       result = message['result'];
     }
   };
 
   try {
-    await call('PATCH', '', { state: 'running' });
+    await writes.update({ state: 'running' });
     if (task.latest_checkpoint) {
       fs.writeFileSync(
         path.join(context.workDir, '.runplane-checkpoint.json'),
@@ -190,13 +218,13 @@ async function execute(
     context.released.throwIfAborted();
     if (pausing) return 'paused';
     if (context.cancelled()) {
-      await call('PATCH', '', { state: 'failed', error: 'cancelled on request' });
+      await writes.update({ state: 'failed', error: 'cancelled on request' });
       return 'cancelled';
     }
     // Stopped by the agent itself (drain timeout): the deregistration hands the session back to the queue.
     if (outcome.reason === 'cancelled') return 'stopped with the runner; the server requeues it';
     if (outcome.reason === 'exited' && outcome.exitCode === 0) {
-      await call('PATCH', '', { state: 'succeeded', result });
+      await writes.update({ state: 'succeeded', result });
       return 'succeeded';
     }
     const error =
@@ -205,7 +233,7 @@ async function execute(
         : outcome.reason === 'output_limit'
           ? `stopped: its output passed the limit of ${context.maxOutputBytes} bytes (--max-output-bytes)`
           : `the program exited with ${outcome.exitCode ?? outcome.signal}`;
-    await call('PATCH', '', { state: 'failed', error, ...(result !== null ? { result } : {}) });
+    await writes.update({ state: 'failed', error, ...(result !== null ? { result } : {}) });
     return `failed: ${error}`;
   } finally {
     context.signal.removeEventListener('abort', onAbort);
@@ -245,33 +273,31 @@ async function uploadArtifact(
     typeof artifact.content_type === 'string' && /^[\w.+-]+\/[\w.+-]+(;[ \w=.+-]*)?$/.test(artifact.content_type)
       ? artifact.content_type
       : 'application/octet-stream';
-  const request = requestSignal(ARTIFACT_UPLOAD_MS, context.released);
   // Exactly the bytes fstat saw: a file the program is still writing cannot outgrow its content-length.
   const body =
     opened.size > 0 ? fs.createReadStream(opened.path, { fd: opened.fd, start: 0, end: opened.size - 1 }) : '';
   try {
-    const response = await fetch(
-      `${context.api.baseUrl}/v1/runners/sessions/${task.id}/artifacts?name=${encodeURIComponent(name.slice(0, 512))}`,
-      {
-        method: 'POST',
-        headers: {
-          ...context.api.identityHeaders(),
-          'x-runplane-attempt': String(task.attempt),
-          'x-runner-id': context.runnerId,
-          'content-type': contentType,
-          'content-length': String(opened.size),
-        },
-        body: body as unknown as BodyInit,
-        duplex: 'half',
-        signal: request.signal,
-      } as RequestInit,
+    // Streamed as it is read, not retried (a stream is sent once): a failed upload is the session's failure.
+    await context.api.call(
+      (client, init) =>
+        client.POST('/v1/runners/sessions/{id}/artifacts', {
+          ...init,
+          params: {
+            path: { id: task.id },
+            query: { name: name.slice(0, 512) },
+            header: { 'x-runplane-attempt': task.attempt, 'x-runner-id': context.runnerId },
+          },
+          headers: { ...init.headers, 'content-type': contentType, 'content-length': String(opened.size) },
+          body: body as unknown as string,
+          bodySerializer: (stream: unknown) => stream as BodyInit,
+          duplex: 'half',
+        }),
+      { taskId: task.id, signal: context.released, retry: false, timeoutMs: ARTIFACT_UPLOAD_MS },
     );
-    if (!response.ok) throw context.api.refusal(response.status, await response.text(), task.id);
   } catch (error) {
     context.released.throwIfAborted();
     throw error;
   } finally {
-    request.release();
     if (typeof body === 'string') fs.closeSync(opened.fd);
     else body.destroy();
   }

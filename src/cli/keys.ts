@@ -1,5 +1,6 @@
 // `runplane keys …`: create, list and revoke API keys directly in the store (no server needed), or through a
-// running server's /v1/admin API with `--server URL`.
+// running server's /v1/admin API with `--server URL`. stdout carries what a script reads (the new key, the list);
+// messages for people go to stderr.
 
 import os from 'node:os';
 import type { Config } from '../config.ts';
@@ -75,10 +76,10 @@ export async function createKey(config: Config, options: KeyOptions): Promise<vo
     [id, key, where] = [made.record.id, made.key, `for org ${made.record.orgSlug}`];
   }
   const expiry = expiresAt ? `, expiring ${expiresAt.toISOString()}` : '';
-  console.log(
+  console.error(
     `created ${kind === 'runner' ? 'runner ' : ''}key ${id} ${where} with scopes ${scopes.join(',')}${expiry}`,
   );
-  console.log('the key is shown once; store it now:');
+  console.error('the key is shown once; store it now:');
   console.log(key);
 }
 
@@ -124,7 +125,7 @@ export async function listApiKeys(config: Config, options: { org?: string; serve
     }
   }
   if (rows.length === 0) {
-    console.log(
+    console.error(
       options.server
         ? `no keys yet; create one with \`runplane keys create --server ${options.server} --runner\``
         : 'no keys yet; create one with `runplane keys create --org ORG --scopes runners:read,runners:write`',
@@ -145,7 +146,7 @@ export async function revokeApiKey(config: Config, id: string, options: { server
         ? new Error(`no key with id ${id} in this org; see \`runplane keys list --server ${api.server}\``)
         : error;
     });
-    console.log(`revoked key ${key.id} (${key.name}); requests with it now get 401`);
+    console.error(`revoked key ${key.id} (${key.name}); requests with it now get 401`);
     return;
   }
   const key = await withStore(config, async (db) => {
@@ -157,5 +158,5 @@ export async function revokeApiKey(config: Config, id: string, options: { server
     return revoked;
   });
   if (!key) throw new Error(`no key with id ${id}; see \`runplane keys list\``);
-  console.log(`revoked key ${key.id} (${key.orgSlug}/${key.name}); requests with it now get 401`);
+  console.error(`revoked key ${key.id} (${key.orgSlug}/${key.name}); requests with it now get 401`);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `runplane` command. Errors end the process with a one-line message that says what to do next.
+// The `runplane` command. Errors end the process with a one-line message that says what to do next. Messages for
+// people go to stderr; stdout carries only what a script reads (a new key, a list, the version).
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -38,8 +39,8 @@ program
     const { migrate } = await import('../store/migrate.ts');
     const db = await openStore(loadConfig());
     try {
-      const applied = await migrate(db, (m) => console.log(`applying ${m.version} ${m.name}…`));
-      console.log(applied.length ? `applied ${applied.length} migration(s)` : 'schema is up to date');
+      const applied = await migrate(db, (m) => console.error(`applying ${m.version} ${m.name}…`));
+      console.error(applied.length ? `applied ${applied.length} migration(s)` : 'schema is up to date');
     } finally {
       await db.close();
     }
@@ -47,12 +48,20 @@ program
 
 program.addCommand(runnerCommand());
 
+program
+  .command('openapi')
+  .description('print the OpenAPI document this version serves at /openapi.json (to generate a client)')
+  .action(async () => {
+    const { openApiDocument } = await import('../http/document.ts');
+    process.stdout.write(`${JSON.stringify(await openApiDocument(), null, 2)}\n`);
+  });
+
 const keys = program
   .command('keys')
   .description('manage API keys, in the store (server stopped, or PostgreSQL) or through a server with --server');
 keys
   .command('create')
-  .description('create an API key (and the org when new); prints the key alone on the last line')
+  .description('create an API key (and the org when new); prints the key alone on stdout')
   .option('--org <org>', 'org slug, e.g. acme (not with --server: the admin key’s org)')
   .option(
     '--scopes <scopes>',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_OUTPUT_BYTES, killAllRuns, type RunAs, resolveUser } from '../agent/executor.ts';
 import { type Queue, Runner } from '../agent/runner.ts';
+import { createSay, LOG_FORMATS, type LogFormat } from '../agent/say.ts';
 import { FatalServerError } from '../agent/server-api.ts';
 
 const seconds = (value: string) => {
@@ -157,6 +158,12 @@ export function runnerCommand(): Command {
         .env('RUNPLANE_DRAIN_SECONDS')
         .default('30'),
     )
+    .addOption(
+      new Option('--log-format <format>', "the agent's own lines: text, or json (one JSON object per line)")
+        .env('RUNPLANE_LOG_FORMAT')
+        .choices(LOG_FORMATS)
+        .default('text'),
+    )
     .action(async (flags: Record<string, string | boolean | undefined>, command: Command) => {
       const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
       const apiKey = text('apiKey');
@@ -197,7 +204,7 @@ export function runnerCommand(): Command {
       // Read once; no child of the agent can inherit them from here on (children get a minimal environment anyway).
       delete process.env['RUNPLANE_API_KEY'];
       delete process.env['RUNPLANE_LLM_API_KEY'];
-      const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+      const say = createSay(text('logFormat') as LogFormat, text('id')!);
       const runner = new Runner(
         {
           server: text('server')!,

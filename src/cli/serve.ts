@@ -1,4 +1,5 @@
 // `runplane serve`: open the store, migrate, start the lease reaper and listen. Stops cleanly on SIGINT/SIGTERM.
+// What it says to a person goes to stderr; stdout carries the log (JSON lines, see log.ts).
 import fs from 'node:fs';
 import { type Config, describeConfig } from '../config.ts';
 import { createCore } from '../core/context.ts';
@@ -8,16 +9,18 @@ import { startLeaseReaper } from '../core/lease-reaper.ts';
 import { startMaintenance } from '../core/maintenance.ts';
 import { startDeliveryWorker } from '../delivery/worker.ts';
 import { buildApp } from '../http/app.ts';
+import { createLogger } from '../log.ts';
 import { migrate } from '../store/migrate.ts';
 import { describeStore, openStore } from '../store/open.ts';
 import { anyUserExists } from '../store/sql/users.ts';
 
 export async function serve(config: Config): Promise<void> {
-  console.log(`runplane: config ${JSON.stringify(describeConfig(config))}`);
+  console.error(`runplane: config ${JSON.stringify(describeConfig(config))}`);
   const bootstrapPassword = readBootstrapPassword(config);
-  console.log(`runplane: opening the ${describeStore(config)}…`);
+  console.error(`runplane: opening the ${describeStore(config)}…`);
   const db = await openStore(config);
-  const core = createCore(db, config);
+  const log = createLogger(config);
+  const core = createCore(db, config, log);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let stopReaper: (() => Promise<void>) | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
@@ -28,7 +31,7 @@ export async function serve(config: Config): Promise<void> {
   const close = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app?.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     setTimeout(() => {
       console.error(
         `runplane: still closing ${config.shutdownGraceMs / 1000} s after ${signal}; exiting now (RUNPLANE_SHUTDOWN_GRACE_SECONDS)`,
@@ -51,16 +54,16 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => void close('SIGINT'));
   process.on('SIGTERM', () => void close('SIGTERM'));
   try {
-    await migrate(db, (m) => console.log(`runplane: applying migration ${m.version} ${m.name}`));
+    await migrate(db, (m) => console.error(`runplane: applying migration ${m.version} ${m.name}`));
     const setupToken = await firstRun(core.db, config, bootstrapPassword);
-    app = await buildApp(core);
+    app = await buildApp(core, { logger: log });
     // One instance runs the background loops; the others stand by (see background-loop.ts).
     core.leadership = await db.lead('background');
-    stopReaper = startLeaseReaper(core, app.log);
-    stopDelivery = startDeliveryWorker(core, app.log);
-    stopMaintenance = startMaintenance(core, app.log);
+    stopReaper = startLeaseReaper(core, log);
+    stopDelivery = startDeliveryWorker(core, log);
+    stopMaintenance = startMaintenance(core, log);
     const address = await app.listen({ port: config.port, host: config.host });
-    console.log(banner(address, config, setupToken));
+    console.error(banner(address, config, setupToken));
   } catch (error) {
     await stopReaper?.();
     await stopDelivery?.();
@@ -110,7 +113,7 @@ async function firstRun(
   if ('error' in secret) throw secret.error;
   try {
     if (await bootstrapAdmin(db, { org: admin.org, email: admin.email, password: secret.password })) {
-      console.log(
+      console.error(
         `runplane: created the first admin ${admin.email} of org ${admin.org} (RUNPLANE_BOOTSTRAP_ADMIN_EMAIL)`,
       );
     }

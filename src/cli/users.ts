@@ -1,5 +1,6 @@
 // `runplane users …`: console users of an org with a role, in the store directly or through a running server's
-// /v1/admin API (`--server URL`); a password comes from stdin or a hidden prompt, never from an argument.
+// /v1/admin API (`--server URL`); a password comes from stdin or a hidden prompt, never from an argument. stdout
+// carries only the list; messages and the prompt go to stderr.
 import os from 'node:os';
 import readline from 'node:readline';
 import type { Config } from '../config.ts';
@@ -27,18 +28,18 @@ async function readStdin(): Promise<string> {
 /** Asks on the terminal without echoing what is typed. */
 function prompt(question: string): Promise<string> {
   return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     const output = rl as unknown as { _writeToOutput: (text: string) => void };
     let asked = false;
     output._writeToOutput = (text: string) => {
       if (!asked) {
-        process.stdout.write(text);
+        process.stderr.write(text);
         asked = true;
       }
     };
     rl.question(question, (answer) => {
       rl.close();
-      process.stdout.write('\n');
+      process.stderr.write('\n');
       resolve(answer);
     });
   });
@@ -65,12 +66,12 @@ export async function createConsoleUser(
       role: options.role,
       password,
     });
-    console.log(`user ${user.email} is ${user.role} (id ${user.id}); log in at ${api.server}/console/login`);
+    console.error(`user ${user.email} is ${user.role} (id ${user.id}); log in at ${api.server}/console/login`);
     return;
   }
   const org = options.org!;
   await withStore(config, (db) => createUser(db, { orgSlug: org, email: options.email, role: options.role, password }));
-  console.log(`user ${options.email} is ${options.role} of org ${org}; log in at /console/login`);
+  console.error(`user ${options.email} is ${options.role} of org ${org}; log in at /console/login`);
 }
 
 export async function listConsoleUsers(config: Config, options: { org?: string; server?: string }): Promise<void> {
@@ -99,7 +100,7 @@ export async function listConsoleUsers(config: Config, options: { org?: string; 
     });
   }
   if (rows.length === 0) {
-    console.log(
+    console.error(
       options.server
         ? `no users yet; create one with \`runplane users create --server ${options.server} --email EMAIL --role admin\``
         : 'no users yet; create one with `runplane users create --org ORG --email EMAIL --role admin`',
@@ -125,7 +126,7 @@ export async function setConsoleUserDisabled(
     const user = users.find((candidate) => candidate.email === email.toLowerCase());
     if (!user) throw new Error(`no user ${email} in this org; see \`runplane users list --server ${api.server}\``);
     await api.call('PATCH', `/v1/admin/users/${encodeURIComponent(user.id)}`, { disabled });
-    console.log(`user ${user.email} is ${verb}`);
+    console.error(`user ${user.email} is ${verb}`);
     return;
   }
   await withStore(config, async (db) => {
@@ -143,6 +144,6 @@ export async function setConsoleUserDisabled(
       requestId: null,
     });
     await withAuditScope(scope, () => changeOrgUser(db, user.orgId, user.id, { disabled }));
-    console.log(`user ${user.email} of org ${user.orgSlug} is ${verb}`);
+    console.error(`user ${user.email} of org ${user.orgSlug} is ${verb}`);
   });
 }

@@ -1,10 +1,11 @@
 // The resource bag every core function receives: the store, blob storage, the config, the in-process wake-up
-// channel, the watcher live event streams share, and the audit writer.
+// channel, the watcher live event streams share, the audit writer and the logger of domain events.
 import type { Config } from '../config.ts';
 import { type BlobStore, FileBlobStore, PostgresBlobStore } from '../store/blobs.ts';
 import type { Db, Leadership } from '../store/db.ts';
 import { AuditWriter } from './audit.ts';
 import { ItemWatch } from './item-watch.ts';
+import { type Log, silentLog } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Signals } from './notifications.ts';
 import { Wakeups } from './wakeups.ts';
@@ -19,11 +20,13 @@ export interface Core {
   signals: Signals;
   audit: AuditWriter;
   metrics: Metrics;
+  /** Where domain events are logged (see domain-log.ts); after the change committed, never inside it. */
+  log: Log;
   /** The background leadership (reaper, delivery, maintenance); null: this instance runs them regardless. */
   leadership: Leadership | null;
 }
 
-export function createCore(db: Db, config: Config): Core {
+export function createCore(db: Db, config: Config, log: Log = silentLog): Core {
   const blobs =
     db.kind === 'postgres' ? new PostgresBlobStore(db) : new FileBlobStore(db, `${config.dataDir}/artifacts`);
   const wakeups = new Wakeups();
@@ -39,8 +42,9 @@ export function createCore(db: Db, config: Config): Core {
     wakeups,
     itemWatch: new ItemWatch(db),
     signals,
-    audit: new AuditWriter(db),
+    audit: new AuditWriter(db, log),
     metrics,
+    log,
     leadership: null,
   };
 }

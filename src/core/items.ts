@@ -28,6 +28,7 @@ import { getRunnerTags } from '../store/sql/runners.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
+import { logCancelRequested, logClaimed, logFinished } from './domain-log.ts';
 import { conflict, notFound } from './errors.ts';
 import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
@@ -95,6 +96,7 @@ async function claimOnce(core: Core, options: ClaimRequest): Promise<Item[]> {
     // Each claimed item gets its audit row in the claim's own statement (target filled in per item).
     const items = await claimItems(core.db, options, auditRowFor(null));
     core.metrics.claims.inc(items.length);
+    logClaimed(core.log, items);
     announceItemNews(
       core,
       options.orgId,
@@ -412,7 +414,10 @@ export async function finishItem(
     },
     writeItemRow,
   );
-  if (fast) return { item: fast.item, replayed: false };
+  if (fast) {
+    logFinished(core.log, fast.item, 'runner');
+    return { item: fast.item, replayed: false };
+  }
   return finishItemLocked(core, orgId, itemId, completion);
 }
 
@@ -462,7 +467,10 @@ export async function finishItemLocked(
     await onItemFinished(core, tx, item);
     return { item, replayed: false };
   });
-  if (!finished.replayed) announceItemNews(core, orgId, [itemId]);
+  if (!finished.replayed) {
+    announceItemNews(core, orgId, [itemId]);
+    logFinished(core.log, finished.item, kind);
+  }
   return finished;
 }
 
@@ -478,28 +486,31 @@ export async function requestCancel(
   what = 'task',
   actor: string | null = null,
 ): Promise<Item> {
-  const cancelled = await core.db.tx(async (tx) => {
+  const { item: cancelled, changed } = await core.db.tx(async (tx) => {
     const item = await lockItem(tx, orgId, itemId);
     if (!item) throw notFound(what, itemId);
-    if (item.state === 'cancel_requested' || item.state === 'cancelled') return item;
+    if (item.state === 'cancel_requested' || item.state === 'cancelled') return { item, changed: false };
     if (isTerminal(item.state)) {
       throw conflict('task_finished', `cannot cancel: the ${what} is already ${item.state}`, { state: item.state });
     }
     await recordAudit(tx);
     if (isLeased(item.state)) {
       core.metrics.cancellations.inc({ reason: 'requested_from_runner' });
-      return transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
+      const asked = await transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
+      return { item: asked, changed: true };
     }
     core.metrics.cancellations.inc({ reason: 'immediate' });
-    return transition(tx, item, 'cancelled', {
+    const done = await transition(tx, item, 'cancelled', {
       reason: 'cancelled',
       operator: actor,
       lease: 'clear',
       finished: true,
       failureReason: 'cancelled',
     });
+    return { item: done, changed: true };
   });
   announceItemNews(core, orgId, [itemId]);
+  if (changed) logCancelRequested(core.log, cancelled, actor);
   return cancelled;
 }
 

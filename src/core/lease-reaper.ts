@@ -5,6 +5,7 @@
 import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
+import { logLeasesExpired } from './domain-log.ts';
 import { leasesEnded } from './work-announce.ts';
 
 const BATCH = 500;
@@ -19,6 +20,7 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
       core.metrics.leaseExpiries.inc({ outcome: item.state === 'pending' ? 'requeued' : item.state });
     }
     leasesEnded(core, ended, 'lease_expired');
+    logLeasesExpired(core.log, ended);
     if (ended.length < BATCH) return total;
   }
 }
@@ -31,8 +33,7 @@ export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> 
     log,
     leading: () => core.leadership?.leading ?? true,
     pass: async () => {
-      const count = await reapExpiredLeases(core);
-      if (count > 0) log.warn({ count }, 'leases expired');
+      await reapExpiredLeases(core);
       return false;
     },
   });

@@ -16,6 +16,7 @@ import {
 } from '../store/sql/runners.ts';
 import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
+import { logRunnerOffline, logRunnerRegistered } from './domain-log.ts';
 import { notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { runnerReplaced } from './items.ts';
@@ -27,18 +28,19 @@ export async function registerRunner(
   core: Core,
   registration: RunnerRegistration,
 ): Promise<{ runner: Runner; releasedTaskIds: string[] }> {
-  const { released, ...outcome } = await core.db.tx(async (tx) => {
-    const runner = await upsertRunner(tx, { ...registration, instanceId: newUuid() });
+  const { released, previousInstanceId, ...outcome } = await core.db.tx(async (tx) => {
+    const { runner, previousInstanceId } = await upsertRunner(tx, { ...registration, instanceId: newUuid() });
     const released = await releaseLeases(
       tx,
       { orgId: registration.orgId, runnerId: registration.id },
       'runner_restarted',
     );
     await recordAudit(tx, runner.id);
-    return { runner, releasedTaskIds: released.map((item) => item.id), released };
+    return { runner, releasedTaskIds: released.map((item) => item.id), released, previousInstanceId };
   });
   // Released tasks are claimable again.
   leasesEnded(core, released, 'runner_restarted');
+  logRunnerRegistered(core.log, outcome.runner, previousInstanceId, outcome.releasedTaskIds);
   return outcome;
 }
 
@@ -136,6 +138,7 @@ export async function deregisterRunner(
     return { runner, releasedTaskIds: released.map((item) => item.id), released };
   });
   leasesEnded(core, released, 'runner_released');
+  logRunnerOffline(core.log, outcome.runner, instance, 'deregistered', outcome.releasedTaskIds);
   return outcome;
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { startLoop } from '../core/background-loop.ts';
 import type { Core } from '../core/context.ts';
+import { logDelivered, logDeliveryFailed } from '../core/domain-log.ts';
 import {
   markAttemptFailed,
   markDelivered,
@@ -58,7 +59,7 @@ export async function deliverDue(core: Core, log: DeliveryLog, lockMs = LOCK_MS)
         clearInterval(renewal);
         if (await markDelivered(core.db, entry.id, token)) {
           core.metrics.deliveries.inc({ destination: entry.destination, outcome: 'delivered' });
-          log.info({ reviewId: entry.reviewId, destination: entry.destination }, 'review delivered');
+          logDelivered(log, entry);
         }
       } catch (error) {
         clearInterval(renewal);
@@ -74,11 +75,7 @@ export async function deliverDue(core: Core, log: DeliveryLog, lockMs = LOCK_MS)
         );
         if (!recorded) return;
         core.metrics.deliveries.inc({ destination: entry.destination, outcome: final ? 'failed' : 'retry' });
-        (final ? log.error : log.warn).call(
-          log,
-          { reviewId: entry.reviewId, destination: entry.destination, attempt: entry.attempts, err: message },
-          final ? 'delivery failed; giving up' : 'delivery failed; will retry',
-        );
+        logDeliveryFailed(log, entry, message, final);
       }
     }),
   );

@@ -6,12 +6,14 @@ import fs from 'node:fs';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authenticator } from '../core/auth.ts';
 import type { Core } from '../core/context.ts';
 import { invalid } from '../core/errors.ts';
 import { startQueueSweep } from '../core/queue-sweep.ts';
+import { createLogger } from '../log.ts';
 import { registerAudit } from './audit.ts';
 import { registerAuth } from './auth.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -19,7 +21,8 @@ import { clientErrorHandler, ErrorBody, frameworkErrors, registerErrorHandling }
 import { healthRoutes } from './health.ts';
 import { jsonLimitProblem } from './json-limits.ts';
 import { metricsRoutes, registerRequestMetrics } from './metrics.ts';
-import { documentRoute } from './openapi.ts';
+import { documentRoute, finishDocument } from './openapi.ts';
+import { RequestLog } from './request-log.ts';
 import { reviewRoutes } from './review/reviews.ts';
 import { runnerRoutes } from './review/runners.ts';
 import { webhookRoutes } from './review/webhooks.ts';
@@ -40,20 +43,16 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 export interface AppOptions {
-  /** pino logger options, or false for none (tests). */
-  logger?: boolean | { level: string };
+  /** The process's logger (the one the core logs domain events to); by default one from the config; false: none. */
+  logger?: FastifyBaseLogger | false;
 }
 
 export async function buildApp(core: Core, options: AppOptions = {}): Promise<FastifyInstance> {
-  const logger =
-    options.logger === false
-      ? false
-      : {
-          level: core.config.logLevel,
-          redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
-        };
+  const logger: FastifyBaseLogger | undefined =
+    options.logger === false ? undefined : (options.logger ?? createLogger(core.config));
   const app = Fastify({
-    logger,
+    loggerInstance: logger,
+    logController: new RequestLog(core.config.requestLogLevel),
     bodyLimit: BODY_LIMIT_BYTES,
     // A request must arrive whole within this (a slow upload cannot hold a socket for ever); long polls and event
     // streams are answers, not requests, and are not limited by it.
@@ -130,10 +129,27 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
       servers: [{ url: '/', description: 'This Runplane server' }],
     },
     transform: ({ schema, url, route }) => ({
-      schema: schema && documentRoute(schema as Record<string, unknown>, String(route.method), url),
+      schema:
+        schema &&
+        documentRoute(schema as Record<string, unknown>, {
+          method: String(route.method),
+          url,
+          scope: (route.config as { scope?: string } | undefined)?.scope,
+        }),
       url,
     }),
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? finishDocument(document.openapiObject as Record<string, unknown>)
+        : document.swaggerObject,
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  // The API reference: Swagger UI served from the package itself (no CDN), with a CSP that allows only its files.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, tryItOutEnabled: false },
   });
 
   // Registered even when the global limit is off (RUNPLANE_RATE_LIMIT_PER_MINUTE=0): the console login keeps its own.

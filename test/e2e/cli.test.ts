@@ -17,11 +17,14 @@ describe('runplane CLI on the embedded store', () => {
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('keys create prints the key alone on the last line; keys list never shows it; the server honours it; revoke ends it', async () => {
+  it('keys create prints the key alone on stdout (its messages on stderr); keys list never shows it; the server honours it; revoke ends it', async () => {
     const created = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'runners:read', '--name', 'ci'], env);
     expect(created.code).toBe(0);
     const key = created.stdout.trim().split('\n').at(-1)!;
     expect(key).toMatch(/^rp_[A-Za-z0-9_-]{43}$/);
+    expect(created.stdout).toBe(`${key}\n`);
+    expect(created.stderr).toContain('created key');
+    expect(created.stderr).toContain('the key is shown once');
 
     const listed = await runCli(['keys', 'list'], env);
     expect(listed.code).toBe(0);
@@ -46,6 +49,7 @@ describe('runplane CLI on the embedded store', () => {
 
     const revoked = await runCli(['keys', 'revoke', keyId], env);
     expect(revoked.code).toBe(0);
+    expect(revoked).toMatchObject({ stdout: '', stderr: expect.stringContaining(`revoked key ${keyId}`) });
     const after = await startServeProcess(env);
     try {
       expect((await client(after.url, key).get('/api/runners')).status).toBe(401);
@@ -60,8 +64,8 @@ describe('runplane CLI on the embedded store', () => {
     try {
       const created = await runCli(['keys', 'create', '--runner', '--org', 'acme'], keyEnv);
       expect(created.code).toBe(0);
-      expect(created.stdout).toContain('created runner key');
-      expect(created.stdout).toContain('runners:read,runners:write');
+      expect(created.stderr).toContain('created runner key');
+      expect(created.stderr).toContain('runners:read,runners:write');
       const runnerKey = created.stdout.trim().split('\n').at(-1)!;
       const admin = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], keyEnv);
       const adminKey = admin.stdout.trim().split('\n').at(-1)!;
@@ -101,9 +105,9 @@ describe('runplane CLI on the embedded store', () => {
     try {
       const first = await runCli(['migrate'], { RUNPLANE_DATA_DIR: fresh });
       expect(first.code).toBe(0);
-      expect(first.stdout).toContain('applying 1 init');
+      expect(first.stderr).toContain('applying 1 init');
       const again = await runCli(['migrate'], { RUNPLANE_DATA_DIR: fresh });
-      expect(again.stdout).toContain('schema is up to date');
+      expect(again.stderr).toContain('schema is up to date');
     } finally {
       fs.rmSync(fresh, { recursive: true, force: true });
     }
@@ -137,7 +141,7 @@ describe('runplane CLI on the embedded store', () => {
       'a long enough password\n',
     );
     expect(piped.code).toBe(0);
-    expect(piped.stdout).toContain('user a@example.com is admin of org acme');
+    expect(piped.stderr).toContain('user a@example.com is admin of org acme');
   }, 60_000);
 
   it.each([
@@ -145,6 +149,7 @@ describe('runplane CLI on the embedded store', () => {
     ['PORT', '99999'],
     ['DATABASE_URL', 'mysql://localhost/x'],
     ['RUNPLANE_JWT_SECRET', 'short'],
+    ['RUNPLANE_REQUEST_LOG_LEVEL', 'loud'],
   ])(
     'a bad %s stops start-up naming the variable',
     async (variable, value) => {

@@ -85,6 +85,27 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
     return page;
   }
 
+  it('serves the API reference at /docs from the server itself, with no request to another host', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const elsewhere: string[] = [];
+    const errors: string[] = [];
+    await page.route('**/*', (route) => {
+      if (route.request().url().startsWith(server.url)) return route.continue();
+      elsewhere.push(route.request().url());
+      return route.abort();
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${server.url}/docs`);
+    await page.locator('.opblock-tag', { hasText: 'sessions' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.opblock-summary-path', { hasText: '/v1/runners/sessions/{id}/cancel' }).first().waitFor();
+    expect(await page.locator('.info .title').textContent()).toContain('Runplane');
+    await page.screenshot({ path: path.join(SHOTS, 'api-docs.png'), fullPage: false });
+    expect(elsewhere).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('an operator sees a runner appear, dispatches a session, follows its logs live and cancels it; a viewer cannot cancel', async () => {
     const profileId = (await api.post('/v1/runners/profiles', { name: 'jobs' })).body.id;
     const page = await logIn('operator@acme.test');

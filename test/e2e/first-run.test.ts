@@ -118,7 +118,7 @@ describe('first run and administration without a stop', () => {
       expect(created.code, created.stderr).toBe(0);
       const runnerKey = created.stdout.trim().split('\n').at(-1)!;
       expect(runnerKey).toMatch(/^rp_/);
-      expect(created.stdout).toContain('expiring 2099-01-01T23:59:59.000Z'); // a date: the end of that day
+      expect(created.stderr).toContain('expiring 2099-01-01T23:59:59.000Z'); // a date: the end of that day
       expect((await client(server.url, runnerKey).get('/api/runners')).status).toBe(200);
 
       const listed = await cli(['keys', 'list']);
@@ -132,7 +132,7 @@ describe('first run and administration without a stop', () => {
         PASSWORD,
       );
       expect(user.code, user.stderr).toBe(0);
-      expect(user.stdout).toContain('user dev@acme.test is viewer');
+      expect(user.stderr).toContain('user dev@acme.test is viewer');
       expect((await cli(['users', 'list'])).stdout).toMatch(/dev@acme\.test\tviewer\tactive/);
       expect((await cli(['users', 'disable', 'dev@acme.test'])).code).toBe(0);
       expect((await cli(['users', 'list'])).stdout).toMatch(/dev@acme\.test\tviewer\tdisabled/);

@@ -114,7 +114,7 @@ describe.skipIf(!templateUrl)('three server processes on one PostgreSQL hear eac
     const doomed = created.stdout.trim().split('\n').at(-1)!;
     const clients = servers.map((server) => client(server.url, doomed));
     for (const api of clients) expect((await api.get('/v1/runners/profiles')).status).toBe(200);
-    const keyId = /key_[A-Za-z0-9_-]+/.exec(created.stdout)![0];
+    const keyId = /key_[A-Za-z0-9_-]+/.exec(created.stderr)![0];
     expect((await runCli(['keys', 'revoke', keyId], { DATABASE_URL: databaseUrl })).code).toBe(0);
     for (const api of clients) {
       const status = await until(

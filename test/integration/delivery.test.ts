@@ -35,7 +35,14 @@ async function recorder(answer: (request: Received, count: number) => number) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, close: () => server.close() };
 }
 
-const silent = { info() {}, warn() {}, error() {} };
+/** The worker's log lines, by level: `fields` is what it logged with the message. */
+const logged: { level: string; fields: Record<string, unknown> }[] = [];
+const log = {
+  info: (fields: object) => void logged.push({ level: 'info', fields: fields as Record<string, unknown> }),
+  warn: (fields: object) => void logged.push({ level: 'warn', fields: fields as Record<string, unknown> }),
+  error: (fields: object) => void logged.push({ level: 'error', fields: fields as Record<string, unknown> }),
+};
+const deliveryEvents = () => logged.filter((line) => String(line.fields['event']).startsWith('delivery.'));
 
 describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
   let webhook: Awaited<ReturnType<typeof recorder>>;
@@ -68,6 +75,7 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
     webhook.received.length = 0;
     gitlab.received.length = 0;
     webhookAnswers = [];
+    logged.length = 0;
     api = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
     const admin = await t.client(['admin']);
     await bindRepositories(admin, 'github', ['acme/app']);
@@ -86,14 +94,14 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
   async function drain(passes = 4) {
     for (let i = 0; i < passes; i++) {
       await t.db.query(`update outbox set next_attempt_at = now() where status = 'pending'`);
-      await deliverDue(t.server.core, silent);
+      await deliverDue(t.server.core, log);
     }
   }
 
   it('posts a signed webhook; a failed attempt is retried and the review shows delivered', async () => {
     webhookAnswers = [503, 200];
     const review = await finishedReview();
-    await deliverDue(t.server.core, silent);
+    await deliverDue(t.server.core, log);
     const afterFailure = (await api.get(`/api/reviews/${review.id}`)).body.data;
     expect(afterFailure).toMatchObject({ delivery: 'pending' });
     expect(afterFailure.deliveryError).toContain('503');
@@ -104,6 +112,14 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
     const expected = createHmac('sha256', 'hook-secret').update(last.body).digest('hex');
     expect(last.headers['x-runplane-signature-256']).toBe(`sha256=${expected}`);
     expect(JSON.parse(last.body)).toMatchObject({ event: 'review.completed', review: { id: review.id, rating: 'B' } });
+    const ids = { orgId: expect.any(String), reviewId: review.id, destination: 'webhook' };
+    expect(deliveryEvents()).toEqual([
+      {
+        level: 'warn',
+        fields: { event: 'delivery.retrying', ...ids, attempt: 1, err: expect.stringContaining('503') },
+      },
+      { level: 'info', fields: { event: 'delivery.delivered', ...ids, attempt: 2 } },
+    ]);
   });
 
   it('gives up after the last attempt and shows failed with the error', async () => {
@@ -114,6 +130,15 @@ describe.each(STORE_KINDS)('delivery on the %s store', (kind) => {
     expect(stored).toMatchObject({ delivery: 'failed' });
     expect(stored.deliveryError).toContain('500');
     expect(webhook.received).toHaveLength(2);
+    expect(deliveryEvents().at(-1)).toEqual({
+      level: 'error',
+      fields: expect.objectContaining({
+        event: 'delivery.failed',
+        reviewId: review.id,
+        destination: 'webhook',
+        attempt: 2,
+      }),
+    });
   });
 
   it('posts GitLab merge-request discussions: one per comment, then the summary', async () => {

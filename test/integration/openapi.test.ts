@@ -40,6 +40,49 @@ describe('the OpenAPI document', () => {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }, 60_000);
 
+  it('names every resource once and refers to it; non-JSON bodies and answers say their media type', async () => {
+    const doc = (await client(t.server.url, null).get('/openapi.json')).body;
+    const schemas = Object.keys(doc.components.schemas);
+    for (const name of ['Runner', 'Task', 'Review', 'Session', 'Profile', 'HarnessRevision', 'Event', 'Artifact']) {
+      expect(schemas).toContain(name);
+    }
+    for (const name of ['Grant', 'AuditRecord', 'Attempt', 'Checkpoint', 'ApiKey', 'User', 'Error']) {
+      expect(schemas).toContain(name);
+    }
+    const text = JSON.stringify(doc.paths);
+    expect(text).toContain('"$ref":"#/components/schemas/Session"');
+    expect(text).not.toContain('"title":"Session"'); // hoisted, not repeated inline
+    expect(text).not.toContain('Default Response');
+    const op = (url: string, method: string) => doc.paths[url][method];
+    expect(op('/v1/runners/sessions/{id}', 'get').responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Session',
+    });
+    expect(Object.keys(op('/v1/runners/sessions/{id}/artifacts', 'post').requestBody.content)).toEqual([
+      'application/octet-stream',
+    ]);
+    expect(Object.keys(op('/v1/runners/sessions/{id}/events/stream', 'get').responses['200'].content)).toEqual([
+      'text/event-stream',
+    ]);
+    const download = op('/v1/runners/sessions/{id}/artifacts/{artifact_id}/content', 'get').responses['200'];
+    expect(download.content['application/octet-stream'].schema).toEqual({ type: 'string', format: 'binary' });
+    // 4xx per operation: a runner write can conflict, a public route needs no credentials.
+    const status = op('/api/runners/tasks/{id}/status', 'post').responses;
+    expect(Object.keys(status)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409']));
+    expect(status['409']).toEqual({ $ref: '#/components/responses/Conflict' });
+    const health = op('/healthz', 'get');
+    expect(health.security).toEqual([]);
+    expect(health.responses['401']).toBeUndefined();
+    // Every tag an operation uses is described.
+    const described = new Map(doc.tags.map((tag: { name: string; description: string }) => [tag.name, tag]));
+    for (const methods of Object.values(doc.paths) as Record<string, { tags: string[] }>[]) {
+      for (const operation of Object.values(methods)) {
+        expect(operation.tags.length).toBeGreaterThan(0);
+        for (const tag of operation.tags) expect(described.get(tag), tag).toBeTruthy();
+      }
+    }
+    expect(doc.components.schemas.Error.examples).toHaveLength(1);
+  });
+
   it('names operations after what they do', () => {
     expect(operationIdFor('GET', '/v1/runners/sessions/:id/events')).toBe('listSessionEvents');
     expect(operationIdFor('POST', '/v1/runners/sessions')).toBe('createSession');

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createApiKey } from '../../src/core/auth.ts';
@@ -35,11 +36,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export async function startServer(
   db: Db,
-  options: { config?: Partial<Config>; reaper?: boolean } = {},
+  /** `log`: the server's logger (e.g. one writing to an array); without it the server logs nothing. */
+  options: { config?: Partial<Config>; reaper?: boolean; log?: Logger } = {},
 ): Promise<TestServer> {
-  const core = createCore(db, testConfig(options.config));
-  const app = await buildApp(core, { logger: false });
-  const stopReaper = options.reaper ? startLeaseReaper(core, { warn() {}, error() {} }) : null;
+  const core = createCore(db, testConfig(options.config), options.log);
+  const app = await buildApp(core, { logger: options.log ?? false });
+  const stopReaper = options.reaper ? startLeaseReaper(core, options.log ?? { warn() {}, error() {} }) : null;
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
@@ -76,6 +78,7 @@ export function useTestServer(
     poolSize?: number;
     config?: Partial<Config> | (() => Partial<Config>);
     reaper?: boolean;
+    log?: Logger;
   } = {},
 ): TestServerFixture {
   const fixture = {
@@ -85,7 +88,7 @@ export function useTestServer(
   beforeAll(async () => {
     fixture.db = await openTestStore(kind, options.poolSize);
     const config = typeof options.config === 'function' ? options.config() : options.config;
-    fixture.server = await startServer(fixture.db, { config, reaper: options.reaper });
+    fixture.server = await startServer(fixture.db, { config, reaper: options.reaper, log: options.log });
   });
   afterAll(async () => {
     await fixture.server?.close();

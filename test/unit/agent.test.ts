@@ -12,9 +12,17 @@ import { LogShipper } from '../../src/agent/log-shipper.ts';
 import { commentableLines, numberedPatch, parseGitDiff } from '../../src/agent/review/diff.ts';
 import { chunkDiff } from '../../src/agent/review/llm-reviewer.ts';
 import { Runner, type RunnerOptions } from '../../src/agent/runner.ts';
-import { FatalServerError, RunnerReplaced, ServerAnswer, ServerApi, StaleAttempt } from '../../src/agent/server-api.ts';
+import {
+  FatalServerError,
+  type RequestInit,
+  RunnerReplaced,
+  ServerAnswer,
+  ServerApi,
+  StaleAttempt,
+} from '../../src/agent/server-api.ts';
 import { openInside } from '../../src/agent/session.ts';
 import { chooseQueues } from '../../src/cli/runner.ts';
+import type { RunplaneClient } from '../../src/client/index.ts';
 import { backoffMs } from '../../src/delivery/worker.ts';
 import { verifyGitHubSignature } from '../../src/intake/github.ts';
 import { createReviewRepo } from '../support/git-repo.ts';
@@ -272,10 +280,18 @@ describe('server api', () => {
   it('names the runner instance on every call once registered, and in the headers of streamed uploads', async () => {
     const server = await fakeServer(() => ({ status: 200, body: { data: {} } }));
     const api = new ServerApi(server.url, 'rp_key', () => {});
-    await api.call('POST', '/api/runners/register');
+    const header = { 'x-runner-id': 'r1' };
+    await api.call((client, init) => client.POST('/api/runners/register', { ...init, params: { header } }));
     api.setInstance('r1', 'inst-1');
-    await api.call('POST', '/api/runners/r1/heartbeat', { body: { taskIds: [] } });
-    await api.call('DELETE', '/api/runners/r1');
+    const path = { id: 'r1' };
+    await api.call((client, init) =>
+      client.POST('/api/runners/{id}/heartbeat', {
+        ...init,
+        params: { path },
+        body: { status: 'online', currentJobs: 0, taskIds: [] },
+      }),
+    );
+    await api.call((client, init) => client.DELETE('/api/runners/{id}', { ...init, params: { path } }));
     await server.close();
     expect(server.seen.map((r) => r.headers['x-runner-instance'])).toEqual([undefined, 'inst-1', 'inst-1']);
     expect(server.seen.every((r) => r.headers.authorization === 'Bearer rp_key')).toBe(true);
@@ -286,12 +302,27 @@ describe('server api', () => {
     const server = await fakeServer((r) => conflict(r.path.endsWith('/result') ? 'stale_attempt' : 'runner_replaced'));
     const api = new ServerApi(server.url, 'rp_key', () => {});
     api.setInstance('r1', 'inst-1');
-    const replaced = (await api.call('POST', '/api/runners/tasks/t1/logs', { taskId: 't1' }).catch((e) => e)) as Error;
+    const params = { path: { id: 't1' } };
+    const replaced = (await api
+      .call((client, init) => client.POST('/api/runners/tasks/{id}/logs', { ...init, params, body: { logs: ['x'] } }), {
+        taskId: 't1',
+      })
+      .catch((e) => e)) as Error;
     expect(replaced).toBeInstanceOf(RunnerReplaced);
     expect(replaced).toBeInstanceOf(FatalServerError);
     expect(replaced.message).toMatch(/^runner r1 was replaced: another process registered the same runner id/);
     expect(replaced.message).toContain('give this one a different --id');
-    const stale = await api.call('POST', '/api/runners/tasks/t1/result', { taskId: 't1' }).catch((e) => e);
+    const stale = await api
+      .call(
+        (client, init) =>
+          client.POST('/api/runners/tasks/{id}/result', {
+            ...init,
+            params,
+            body: {} as never, // the fake server answers before reading it
+          }),
+        { taskId: 't1' },
+      )
+      .catch((e) => e);
     expect(stale).toBeInstanceOf(StaleAttempt);
     expect((stale as StaleAttempt).taskId).toBe('t1');
     await server.close();
@@ -308,7 +339,13 @@ describe('server api', () => {
     const server = await fakeServer(() => 'hang');
     const api = new ServerApi(server.url, 'rp_key', () => {});
     const started = Date.now();
-    await expect(api.call('POST', '/api/runners/r1/heartbeat', { retry: false, timeoutMs: 200 })).rejects.toThrow();
+    const beat = (client: RunplaneClient, init: RequestInit) =>
+      client.POST('/api/runners/{id}/heartbeat', {
+        ...init,
+        params: { path: { id: 'r1' } },
+        body: { status: 'online', currentJobs: 0, taskIds: [] },
+      });
+    await expect(api.call(beat, { retry: false, timeoutMs: 200 })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2000);
     await server.close();
   });
@@ -318,9 +355,9 @@ describe('server api', () => {
     const api = new ServerApi(server.url, 'rp_key', () => {});
     const released = new AbortController();
     released.abort(new StaleAttempt('t1', 'the server released it'));
-    await expect(api.call('POST', '/v1/runners/sessions/t1/events', { signal: released.signal })).rejects.toBe(
-      released.signal.reason,
-    );
+    const events = (client: RunplaneClient, init: RequestInit) =>
+      client.POST('/v1/runners/sessions/{id}/events', { ...init, params: { path: { id: 't1' } }, body: [] });
+    await expect(api.call(events, { signal: released.signal })).rejects.toBe(released.signal.reason);
     expect(server.seen).toEqual([]);
     await server.close();
   });
@@ -772,7 +809,17 @@ describe('leases and listeners', () => {
     const server = await fakeServer(() => ({ status: 503, body: { error: { message: 'down' } } }));
     const api = new ServerApi(server.url, 'rp_key', () => {});
     const task = new AbortController();
-    const call = api.call('POST', '/api/runners/tasks/t1/logs', { signal: task.signal }).catch((e) => e);
+    const call = api
+      .call(
+        (client, init) =>
+          client.POST('/api/runners/tasks/{id}/logs', {
+            ...init,
+            params: { path: { id: 't1' } },
+            body: { logs: ['x'] },
+          }),
+        { signal: task.signal },
+      )
+      .catch((e) => e);
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);

@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ RUNPLANE_DB_PREPARE: 'on' }).dbPrepare).toBe(true);
   });
 
+  it('logs requests at debug unless RUNPLANE_REQUEST_LOG_LEVEL says otherwise', () => {
+    expect(loadConfig({}).requestLogLevel).toBe('debug');
+    expect(loadConfig({ RUNPLANE_REQUEST_LOG_LEVEL: 'info' }).requestLogLevel).toBe('info');
+    expect(loadConfig({ RUNPLANE_REQUEST_LOG_LEVEL: 'silent' }).requestLogLevel).toBe('silent');
+  });
+
   it('accepts fractional lease TTLs and a postgres URL', () => {
     const config = loadConfig({ RUNPLANE_LEASE_TTL_SECONDS: '1.5', DATABASE_URL: 'postgresql://u:p@db/runplane' });
     expect(config.leaseTtlMs).toBe(1500);
@@ -38,6 +44,7 @@ describe('loadConfig', () => {
     ['RUNPLANE_JWT_SECRET', 'too-short'],
     ['RUNPLANE_JWKS_URL', 'ftp://keys'],
     ['RUNPLANE_LOG_LEVEL', 'loud'],
+    ['RUNPLANE_REQUEST_LOG_LEVEL', 'warn'],
     ['RUNPLANE_DB_PREPARE', 'yes'],
   ])('a bad %s=%s throws a ConfigError naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);

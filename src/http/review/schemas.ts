@@ -23,19 +23,22 @@ export { RunnerId } from '../writer.ts';
 export const Sha = Type.String({ pattern: SHA_PATTERN, description: 'A full commit id (40 or 64 hex)' });
 export const ItemStateSchema = Type.Enum([...ITEM_STATES]);
 
-export const RunnerSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  version: Type.String(),
-  maxConcurrency: Type.Integer(),
-  tags: Type.Array(Type.String()),
-  status: Type.Enum(['online', 'busy', 'offline']),
-  currentJobs: Type.Integer(),
-  activeTasks: Type.Integer({ description: 'Tasks the server sees leased to this runner (extension)' }),
-  registeredAt: DateTime,
-  lastHeartbeatAt: DateTime,
-  updatedAt: DateTime,
-});
+export const RunnerSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    version: Type.String(),
+    maxConcurrency: Type.Integer(),
+    tags: Type.Array(Type.String()),
+    status: Type.Enum(['online', 'busy', 'offline']),
+    currentJobs: Type.Integer(),
+    activeTasks: Type.Integer({ description: 'Tasks the server sees leased to this runner (extension)' }),
+    registeredAt: DateTime,
+    lastHeartbeatAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { title: 'Runner' },
+);
 
 export const presentRunner = (runner: Runner) => ({
   id: runner.id,
@@ -51,24 +54,33 @@ export const presentRunner = (runner: Runner) => ({
   updatedAt: runner.updatedAt.toISOString(),
 });
 
-export const ChangedFileSchema = Type.Object({
-  path: Type.String({ minLength: 1, maxLength: 4096 }),
-  status: Type.String({ minLength: 1, maxLength: 32 }),
-  patch: Type.Optional(Type.String()),
-});
+export const ChangedFileSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    status: Type.String({ minLength: 1, maxLength: 32 }),
+    patch: Type.Optional(Type.String()),
+  },
+  { title: 'ChangedFile' },
+);
 
-export const CommentSchema = Type.Object({
-  line: Type.Integer({ minimum: 1 }),
-  endLine: Type.Optional(Type.Integer({ minimum: 1 })),
-  severity: Type.Enum(['info', 'minor', 'major', 'critical']),
-  body: Type.String({ minLength: 1, maxLength: 65536 }),
-  suggestion: Type.Optional(Type.String({ maxLength: 65536 })),
-});
+export const CommentSchema = Type.Object(
+  {
+    line: Type.Integer({ minimum: 1 }),
+    endLine: Type.Optional(Type.Integer({ minimum: 1 })),
+    severity: Type.Enum(['info', 'minor', 'major', 'critical']),
+    body: Type.String({ minLength: 1, maxLength: 65536 }),
+    suggestion: Type.Optional(Type.String({ maxLength: 65536 })),
+  },
+  { title: 'ReviewComment' },
+);
 
-export const FileResultSchema = Type.Object({
-  path: Type.String({ minLength: 1, maxLength: 4096 }),
-  comments: Type.Array(CommentSchema, { maxItems: 1000 }),
-});
+export const FileResultSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    comments: Type.Array(CommentSchema, { maxItems: 1000 }),
+  },
+  { title: 'FileResult' },
+);
 
 export const LogLines = Type.Array(Type.String({ maxLength: 16384 }), { minItems: 1, maxItems: 200 });
 
@@ -86,25 +98,28 @@ export const ResultBody = Type.Object({
   logs: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 200 })),
 });
 
-export const TaskSchema = Type.Object({
-  id: Type.String(),
-  reviewId: NullableText(),
-  repositoryUrl: NullableText(),
-  branch: NullableText(),
-  commitSha: NullableText(),
-  baseSha: NullableText(),
-  files: Type.Array(ChangedFileSchema),
-  aiConfig: AnyObject,
-  attempt: Type.Integer(),
-  leaseExpiresAt: NullableText({ format: 'date-time' }),
-  createdAt: DateTime,
-  status: ItemStateSchema,
-  phase: NullableText(),
-  runnerId: NullableText(),
-  cancelRequested: Type.Boolean({ description: 'The task was cancelled; stop and report (extension)' }),
-  error: NullableText(),
-  result: Type.Optional(Type.Unknown()),
-});
+export const TaskSchema = Type.Object(
+  {
+    id: Type.String(),
+    reviewId: NullableText(),
+    repositoryUrl: NullableText(),
+    branch: NullableText(),
+    commitSha: NullableText(),
+    baseSha: NullableText(),
+    files: Type.Array(ChangedFileSchema),
+    aiConfig: AnyObject,
+    attempt: Type.Integer(),
+    leaseExpiresAt: NullableText({ format: 'date-time' }),
+    createdAt: DateTime,
+    status: ItemStateSchema,
+    phase: NullableText(),
+    runnerId: NullableText(),
+    cancelRequested: Type.Boolean({ description: 'The task was cancelled; stop and report (extension)' }),
+    error: NullableText(),
+    result: Type.Optional(Type.Unknown()),
+  },
+  { title: 'Task' },
+);
 
 export function presentTask(item: Item, options: { withResult?: boolean } = {}) {
   const input = (item.input ?? {}) as Partial<ReviewInput>;
@@ -129,16 +144,19 @@ export function presentTask(item: Item, options: { withResult?: boolean } = {}) 
   };
 }
 
-export const PullRequestSchema = Type.Object({
-  provider: Type.Enum(['github', 'gitlab']),
-  repository: Type.String({
-    minLength: 3,
-    maxLength: 512,
-    pattern: REPOSITORY_PATH_PATTERN,
-    description: 'owner/name (GitLab: group/sub/project); must be bound to the org (PUT /v1/integrations/{provider})',
-  }),
-  number: Type.Integer({ minimum: 1 }),
-});
+export const PullRequestSchema = Type.Object(
+  {
+    provider: Type.Enum(['github', 'gitlab']),
+    repository: Type.String({
+      minLength: 3,
+      maxLength: 512,
+      pattern: REPOSITORY_PATH_PATTERN,
+      description: 'owner/name (GitLab: group/sub/project); must be bound to the org (PUT /v1/integrations/{provider})',
+    }),
+    number: Type.Integer({ minimum: 1 }),
+  },
+  { title: 'PullRequest' },
+);
 
 // What a runner will hand to git (see core/git-refs.ts); the agent checks again before git sees it.
 export const RepositoryUrl = Type.String({
@@ -175,33 +193,36 @@ export const NewReviewBody = Type.Object({
   pullRequest: Type.Optional(Nullable(PullRequestSchema)),
 });
 
-export const ReviewSchema = Type.Object({
-  id: Type.String(),
-  taskId: Type.String(),
-  status: ItemStateSchema,
-  phase: NullableText(),
-  repositoryUrl: Type.String(),
-  branch: Type.String(),
-  commitSha: Type.String(),
-  baseSha: NullableText(),
-  changedFiles: Type.Integer(),
-  aiConfig: AnyObject,
-  requiredTags: Type.Array(Type.String()),
-  pullRequest: Nullable(PullRequestSchema),
-  rating: NullableText(),
-  totalComments: NullableInteger(),
-  files: Type.Array(FileResultSchema),
-  metrics: Nullable(AnyObject),
-  error: NullableText(),
-  failureReason: NullableText(),
-  attempt: Type.Integer(),
-  runnerId: NullableText(),
-  delivery: NullableText({ description: 'Comment posting: pending | delivered | failed; null when nothing to post' }),
-  deliveryError: NullableText({ description: 'Last delivery error, if any' }),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-  finishedAt: NullableText({ format: 'date-time' }),
-});
+export const ReviewSchema = Type.Object(
+  {
+    id: Type.String(),
+    taskId: Type.String(),
+    status: ItemStateSchema,
+    phase: NullableText(),
+    repositoryUrl: Type.String(),
+    branch: Type.String(),
+    commitSha: Type.String(),
+    baseSha: NullableText(),
+    changedFiles: Type.Integer(),
+    aiConfig: AnyObject,
+    requiredTags: Type.Array(Type.String()),
+    pullRequest: Nullable(PullRequestSchema),
+    rating: NullableText(),
+    totalComments: NullableInteger(),
+    files: Type.Array(FileResultSchema),
+    metrics: Nullable(AnyObject),
+    error: NullableText(),
+    failureReason: NullableText(),
+    attempt: Type.Integer(),
+    runnerId: NullableText(),
+    delivery: NullableText({ description: 'Comment posting: pending | delivered | failed; null when nothing to post' }),
+    deliveryError: NullableText({ description: 'Last delivery error, if any' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    finishedAt: NullableText({ format: 'date-time' }),
+  },
+  { title: 'Review' },
+);
 
 /** A stored result in the review shape, or null (a /v1 PATCH may have finished the item with anything). */
 function reviewResultOf(value: unknown): ReviewResult | null {

@@ -34,7 +34,7 @@ const KeySchema = Type.Object(
       description: 'After this instant the key answers 401; null: it does not expire',
     }),
   },
-  { description: 'An API key (never its secret)' },
+  { title: 'ApiKey', description: 'An API key (never its secret)' },
 );
 const NewKeyBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f]+$' })),
@@ -53,10 +53,13 @@ const NewKeyBody = Type.Object({
     Type.String({ format: 'date-time', description: 'When the key stops working (a future instant); none by default' }),
   ),
 });
-const CreatedKey = Type.Object({
-  ...KeySchema.properties,
-  key: Type.String({ description: 'The secret, shown this once; only its hash is stored' }),
-});
+const CreatedKey = Type.Object(
+  {
+    ...KeySchema.properties,
+    key: Type.String({ description: 'The secret, shown this once; only its hash is stored' }),
+  },
+  { title: 'CreatedApiKey' },
+);
 
 const presentKey = (key: ApiKey) => ({
   id: key.id,
@@ -80,7 +83,7 @@ const UserSchema = Type.Object(
     disabled: Type.Boolean({ description: 'A disabled user cannot log in; its sessions were ended' }),
     created_at: Type.String({ format: 'date-time' }),
   },
-  { description: 'A console user of the org (never its password)' },
+  { title: 'User', description: 'A console user of the org (never its password)' },
 );
 const NewUserBody = Type.Object({
   email: Type.String({ minLength: 3, maxLength: 320 }),

@@ -67,16 +67,19 @@ export const NewProfileBody = Type.Object({
   ),
 });
 
-export const ProfileSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  execution_target: Type.String(),
-  status: Type.Enum(['active', 'archived']),
-  builtin: Type.Boolean({ description: 'The built-in ai-review profile of review tasks (extension)' }),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
+export const ProfileSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    execution_target: Type.String(),
+    status: Type.Enum(['active', 'archived']),
+    builtin: Type.Boolean({ description: 'The built-in ai-review profile of review tasks (extension)' }),
+    created_at: DateTime,
+    updated_at: DateTime,
+  },
+  { title: 'Profile' },
+);
 
 export const presentProfile = (profile: Profile) => ({
   id: profile.id,
@@ -94,13 +97,16 @@ export const HarnessBody = Type.Object({
   image_ref: Type.String({ minLength: 1, maxLength: 1024 }),
 });
 
-export const HarnessSchema = Type.Object({
-  id: Type.String(),
-  profile_id: Type.String(),
-  version: Type.String(),
-  image_ref: Type.String(),
-  created_at: DateTime,
-});
+export const HarnessSchema = Type.Object(
+  {
+    id: Type.String(),
+    profile_id: Type.String(),
+    version: Type.String(),
+    image_ref: Type.String(),
+    created_at: DateTime,
+  },
+  { title: 'HarnessRevision' },
+);
 
 export const presentHarness = (harness: HarnessRevision) => ({
   id: harness.id,
@@ -110,7 +116,10 @@ export const presentHarness = (harness: HarnessRevision) => ({
   created_at: harness.createdAt.toISOString(),
 });
 
-const CheckpointSchema = Type.Object({ seq: Type.Integer(), data: AnyJson, created_at: DateTime });
+const CheckpointSchema = Type.Object(
+  { seq: Type.Integer(), data: AnyJson, created_at: DateTime },
+  { title: 'Checkpoint' },
+);
 const presentCheckpoint = (checkpoint: Checkpoint) => ({
   seq: checkpoint.seq,
   data: checkpoint.data,
@@ -119,32 +128,35 @@ const presentCheckpoint = (checkpoint: Checkpoint) => ({
 
 export const SessionStateSchema = Type.Enum([...ITEM_STATES]);
 
-export const SessionSchema = Type.Object({
-  id: Type.String(),
-  profile_id: Type.String(),
-  task_id: NullableText(),
-  state: SessionStateSchema,
-  cancel_requested: Type.Boolean(),
-  input: AnyJson,
-  result: AnyJson,
-  error: NullableText(),
-  failure_reason: NullableText(),
-  progress: Type.Unsafe<number | null>({ type: ['number', 'null'] }),
-  metadata: JsonObject,
-  phase: NullableText(),
-  required_tags: Type.Array(Type.String()),
-  runner_id: NullableText(),
-  attempt: Type.Integer(),
-  max_attempts: Type.Integer(),
-  lease_ttl_seconds: Type.Number(),
-  lease_expires_at: NullableText({ format: 'date-time' }),
-  harness_revision: Type.Union([HarnessSchema, Type.Null()]),
-  latest_checkpoint: Type.Union([CheckpointSchema, Type.Null()]),
-  created_at: DateTime,
-  updated_at: DateTime,
-  started_at: NullableText({ format: 'date-time' }),
-  finished_at: NullableText({ format: 'date-time' }),
-});
+export const SessionSchema = Type.Object(
+  {
+    id: Type.String(),
+    profile_id: Type.String(),
+    task_id: NullableText(),
+    state: SessionStateSchema,
+    cancel_requested: Type.Boolean(),
+    input: AnyJson,
+    result: AnyJson,
+    error: NullableText(),
+    failure_reason: NullableText(),
+    progress: Type.Unsafe<number | null>({ type: ['number', 'null'] }),
+    metadata: JsonObject,
+    phase: NullableText(),
+    required_tags: Type.Array(Type.String()),
+    runner_id: NullableText(),
+    attempt: Type.Integer(),
+    max_attempts: Type.Integer(),
+    lease_ttl_seconds: Type.Number(),
+    lease_expires_at: NullableText({ format: 'date-time' }),
+    harness_revision: Type.Union([HarnessSchema, Type.Null()]),
+    latest_checkpoint: Type.Union([CheckpointSchema, Type.Null()]),
+    created_at: DateTime,
+    updated_at: DateTime,
+    started_at: NullableText({ format: 'date-time' }),
+    finished_at: NullableText({ format: 'date-time' }),
+  },
+  { title: 'Session' },
+);
 
 export function presentSession(item: Item, context: SessionContext) {
   const harness = item.harnessRevisionId ? context.harnesses.get(item.harnessRevisionId) : undefined;
@@ -202,23 +214,29 @@ export const PatchBody = Type.Object(
 
 export const EventLevelSchema = Type.Enum(['debug', 'info', 'warn', 'error']);
 
-export const NewEventSchema = Type.Object({
-  type: Type.String({ minLength: 1, maxLength: 64 }),
-  level: EventLevelSchema,
-  message: Type.String({ maxLength: 16384 }),
-  data: Type.Optional(AnyJson),
-  ts: Type.Optional(DateTime),
-});
+export const NewEventSchema = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    level: EventLevelSchema,
+    message: Type.String({ maxLength: 16384 }),
+    data: Type.Optional(AnyJson),
+    ts: Type.Optional(DateTime),
+  },
+  { title: 'NewEvent' },
+);
 
-export const EventSchema = Type.Object({
-  seq: Type.Integer(),
-  type: Type.String(),
-  level: EventLevelSchema,
-  message: Type.String(),
-  data: AnyJson,
-  ts: DateTime,
-  received_at: DateTime,
-});
+export const EventSchema = Type.Object(
+  {
+    seq: Type.Integer(),
+    type: Type.String(),
+    level: EventLevelSchema,
+    message: Type.String(),
+    data: AnyJson,
+    ts: DateTime,
+    received_at: DateTime,
+  },
+  { title: 'Event' },
+);
 
 export const presentEvent = (event: ItemEvent) => ({
   seq: event.seq,
@@ -230,15 +248,18 @@ export const presentEvent = (event: ItemEvent) => ({
   received_at: event.receivedAt.toISOString(),
 });
 
-export const ArtifactSchema = Type.Object({
-  id: Type.String(),
-  session_id: Type.String(),
-  name: Type.String(),
-  content_type: Type.String(),
-  size: Type.Integer(),
-  sha256: Type.String(),
-  created_at: DateTime,
-});
+export const ArtifactSchema = Type.Object(
+  {
+    id: Type.String(),
+    session_id: Type.String(),
+    name: Type.String(),
+    content_type: Type.String(),
+    size: Type.Integer(),
+    sha256: Type.String(),
+    created_at: DateTime,
+  },
+  { title: 'Artifact' },
+);
 
 export const presentArtifact = (artifact: Artifact) => ({
   id: artifact.id,
@@ -257,18 +278,21 @@ export const GrantBody = Type.Object({
   resource: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
 });
 
-export const GrantSchema = Type.Object({
-  id: Type.String(),
-  session_id: Type.String(),
-  scope: Type.String(),
-  reason: Type.String(),
-  resource: NullableText(),
-  status: Type.Enum(['active', 'expired', 'revoked']),
-  created_by: Type.String(),
-  created_at: DateTime,
-  expires_at: DateTime,
-  revoked_at: NullableText({ format: 'date-time' }),
-});
+export const GrantSchema = Type.Object(
+  {
+    id: Type.String(),
+    session_id: Type.String(),
+    scope: Type.String(),
+    reason: Type.String(),
+    resource: NullableText(),
+    status: Type.Enum(['active', 'expired', 'revoked']),
+    created_by: Type.String(),
+    created_at: DateTime,
+    expires_at: DateTime,
+    revoked_at: NullableText({ format: 'date-time' }),
+  },
+  { title: 'Grant' },
+);
 
 export const presentGrant = (grant: Grant) => ({
   id: grant.id,
@@ -283,14 +307,17 @@ export const presentGrant = (grant: Grant) => ({
   revoked_at: iso(grant.revokedAt),
 });
 
-export const AuditSchema = Type.Object({
-  id: Type.String(),
-  actor: Type.String(),
-  action: Type.String(),
-  target: NullableText(),
-  request_id: NullableText(),
-  at: DateTime,
-});
+export const AuditSchema = Type.Object(
+  {
+    id: Type.String(),
+    actor: Type.String(),
+    action: Type.String(),
+    target: NullableText(),
+    request_id: NullableText(),
+    at: DateTime,
+  },
+  { title: 'AuditRecord' },
+);
 
 export const presentAudit = (record: AuditRecord) => ({
   id: String(record.id),
@@ -311,7 +338,7 @@ export const AttemptSchema = Type.Object(
     ended_at: NullableText({ format: 'date-time' }),
     outcome: NullableText({ description: 'The state the attempt ended in; null while it runs' }),
   },
-  { description: 'One claim of a session by a runner' },
+  { title: 'Attempt', description: 'One claim of a session by a runner' },
 );
 
 export const presentAttempt = (attempt: AttemptRecord) => ({

@@ -625,9 +625,12 @@ export interface EndedLease {
   id: string;
   orgId: string;
   profileId: string;
+  taskId: string | null;
   requiredTags: string[];
   state: ItemState;
   attempt: number;
+  /** The runner whose lease ended. */
+  runnerId: string | null;
 }
 
 // What a lease-ending pick selects: read from the locked row version, so a concurrent change is seen.
@@ -654,9 +657,11 @@ async function endLeases(
     id: string;
     org_id: string;
     profile_id: string;
+    task_id: string | null;
     required_tags: string[];
     state: ItemState;
     attempt: number;
+    prev_runner: string | null;
   }>(
     `with picked as (${pick}), ending as (
        select id, state as prev_state, runner_id as prev_runner,
@@ -678,8 +683,8 @@ async function endLeases(
          finished_at = case when e.next_state = 'pending' then null else now() end,
          last_event_seq = i.last_event_seq + 1, updated_at = now()
        from ending e where i.id = e.id
-       returning i.id, i.org_id, i.profile_id, i.required_tags, i.state, i.attempt, i.last_event_seq, e.prev_state,
-         e.prev_runner
+       returning i.id, i.org_id, i.profile_id, i.task_id, i.required_tags, i.state, i.attempt, i.last_event_seq,
+         e.prev_state, e.prev_runner
      ), closed_attempts as (
        update attempts a set ended_at = now(), outcome = '${reason}'
        from ended where a.item_id = ended.id and a.attempt = ended.attempt
@@ -692,16 +697,18 @@ async function endLeases(
                                  'reason', '${reason}')
        from ended
      )
-     select id, org_id, profile_id, required_tags, state, attempt from ended`,
+     select id, org_id, profile_id, task_id, required_tags, state, attempt, prev_runner from ended`,
     params,
   );
   return rows.map((row) => ({
     id: row.id,
     orgId: row.org_id,
     profileId: row.profile_id,
+    taskId: row.task_id,
     requiredTags: row.required_tags,
     state: row.state,
     attempt: row.attempt,
+    runnerId: row.prev_runner,
   }));
 }
 

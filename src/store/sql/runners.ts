@@ -49,19 +49,26 @@ export interface RunnerRegistration {
   tags: string[];
 }
 
-/** Registers a runner id with a new current instance (the row lock serialises it with claims of that runner). */
-export async function upsertRunner(q: Queryable, reg: RunnerRegistration & { instanceId: string }): Promise<Runner> {
-  const rows = await q.query<RunnerRow>(
+/**
+ * Registers a runner id with a new current instance (the row lock serialises it with claims of that runner). Also
+ * answers the instance it superseded (null when the id was new or deregistered), as the statement's snapshot saw it.
+ */
+export async function upsertRunner(
+  q: Queryable,
+  reg: RunnerRegistration & { instanceId: string },
+): Promise<{ runner: Runner; previousInstanceId: string | null }> {
+  const rows = await q.query<RunnerRow & { previous_instance_id: string | null }>(
     `insert into runners as r (org_id, id, name, version, max_concurrency, tags, status, instance_id)
      values ($1, $2, $3, $4, $5, $6::text[], 'online', $7)
      on conflict (org_id, id) do update set
        name = excluded.name, version = excluded.version, max_concurrency = excluded.max_concurrency,
        tags = excluded.tags, status = 'online', instance_id = excluded.instance_id, previous_heartbeat_at = null,
        current_jobs = 0, last_heartbeat_at = now(), updated_at = now()
-     returning *, 0 as active_items`,
+     returning *, 0 as active_items,
+       (select instance_id from runners p where p.org_id = $1 and p.id = $2) as previous_instance_id`,
     [reg.orgId, reg.id, reg.name, reg.version, reg.maxConcurrency, reg.tags, reg.instanceId],
   );
-  return toRunner(rows[0]!);
+  return { runner: toRunner(rows[0]!), previousInstanceId: rows[0]!.previous_instance_id };
 }
 
 export interface HeldLeases {
