@@ -2,14 +2,14 @@
 # Runplane's image: the package built from this checkout (`npm pack`), installed without dev dependencies, run as
 # a non-root user under tini (signals reach the process, zombies are reaped), data in a volume.
 
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build && npm pack --ignore-scripts --pack-destination /tmp && mv /tmp/runplane-*.tgz /tmp/runplane.tgz
 
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 # git: the runner agent fetches the commits it reviews; tini: PID 1.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates git tini \

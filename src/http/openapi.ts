@@ -266,6 +266,42 @@ const MEDIA: Record<string, (operation: Operation) => void> = {
 /** Examples of the shapes people meet first; `redocly lint` checks each against its schema. */
 const EXAMPLES: Record<string, unknown> = {
   Error: { error: { code: 'invalid_request', message: 'body/limit must be <= 200', field: 'limit' } },
+  Profile: {
+    id: 'nightly-agents',
+    name: 'Nightly agents',
+    description: 'Agent jobs run on the build farm',
+    execution_target: 'runner',
+    status: 'active',
+    builtin: false,
+    created_at: '2026-12-01T09:00:00.000Z',
+    updated_at: '2026-12-01T09:00:00.000Z',
+  },
+  Session: {
+    id: 'sess_01JEXAMPLE0000000000000000',
+    profile_id: 'nightly-agents',
+    task_id: 'job-4711',
+    state: 'running',
+    cancel_requested: false,
+    input: { repository: 'acme/web', command: 'lint' },
+    result: null,
+    error: null,
+    failure_reason: null,
+    progress: 0.4,
+    metadata: {},
+    phase: null,
+    required_tags: ['linux'],
+    runner_id: 'build-01',
+    attempt: 1,
+    max_attempts: 3,
+    lease_ttl_seconds: 60,
+    lease_expires_at: '2026-12-01T09:01:30.000Z',
+    harness_revision: null,
+    latest_checkpoint: null,
+    created_at: '2026-12-01T09:00:00.000Z',
+    updated_at: '2026-12-01T09:00:30.000Z',
+    started_at: '2026-12-01T09:00:05.000Z',
+    finished_at: null,
+  },
 };
 
 const isObject = (value: unknown): value is Json =>

@@ -1,7 +1,7 @@
 // The published package, not the checkout (issue 15): `npm pack` of a copy of the sources, installed with
 // `--omit=dev` into an empty directory, runs `runplane serve` (console included) and `runplane runner` from compiled
 // JavaScript, and a review goes from dispatch to succeeded through them.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,14 @@ describe('the npm package', () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-package-'));
     // Build from a copy, so the checkout's console/dist (served to other tests meanwhile) is never rebuilt.
     const source = path.join(root, 'source');
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md']) {
+    const entries = [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'tsconfig.client.json',
+    ];
+    for (const entry of [...entries, 'README.md']) {
       fs.cpSync(path.join(REPO_ROOT, entry), path.join(source, entry));
     }
     for (const dir of ['src', 'scripts'])
@@ -153,5 +160,47 @@ describe('the npm package', () => {
       60_000,
     );
     expect(done).toMatchObject({ status: 'succeeded', rating: 'B', totalComments: 1, runnerId: 'pkg-runner' });
+
+    // The API reference is served from the package (Swagger UI's own files, no CDN).
+    const docs = await fetch(`${url}/docs/static/index.html`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger-ui');
+
+    // runplane/client: a user's strict TypeScript compiles against the package's types, and the code runs.
+    fs.writeFileSync(
+      path.join(installed, 'use-client.mts'),
+      [
+        "import { createRunplaneClient, type Review } from 'runplane/client';",
+        'const runplane = createRunplaneClient({ baseUrl: process.argv[2]!, apiKey: process.argv[3] });',
+        "const { data } = await runplane.GET('/api/reviews/{id}', { params: { path: { id: process.argv[4]! } } });",
+        'const review: Review | undefined = data?.data;',
+        'console.log(review?.status);',
+        '',
+      ].join('\n'),
+    );
+    const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const compiled = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        'use-client.mts',
+      ],
+      { cwd: installed, env: cleanEnv({}), encoding: 'utf8' },
+    );
+    expect(compiled.stdout + compiled.stderr).toBe('');
+    // tsc wrote use-client.mjs beside it: run it.
+    const used = execFileSync(process.execPath, ['use-client.mjs', url, adminKey, review.body.data.id], {
+      cwd: installed,
+      env: cleanEnv({}),
+      encoding: 'utf8',
+    });
+    expect(used.trim()).toBe('succeeded');
   }, 180_000);
 });

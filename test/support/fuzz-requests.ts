@@ -66,6 +66,18 @@ export interface PlanOptions {
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
+/** `schema` with every `#/components/schemas/…` reference replaced by what it names (the generator wants them inline). */
+function inlineRefs(schema: any, document: any): any {
+  if (Array.isArray(schema)) return schema.map((item) => inlineRefs(item, document));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const ref = schema.$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) {
+    const { $ref: _, ...rest } = schema;
+    return inlineRefs({ ...document.components.schemas[ref.slice('#/components/schemas/'.length)], ...rest }, document);
+  }
+  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, inlineRefs(value, document)]));
+}
+
 /** The operations of an OpenAPI 3.1 document that `include` keeps; `rawBody` names uploads (raw bytes, any type). */
 export function operationsOf(
   document: any,
@@ -81,11 +93,11 @@ export function operationsOf(
         in: p.in,
         name: p.name,
         required: p.required === true,
-        schema: p.schema ?? {},
+        schema: inlineRefs(p.schema ?? {}, document),
       }));
       const json = spec.requestBody?.content?.['application/json']?.schema;
       const body: Operation['body'] = json
-        ? { kind: 'json', schema: json, required: spec.requestBody.required === true }
+        ? { kind: 'json', schema: inlineRefs(json, document), required: spec.requestBody.required === true }
         : rawBody(method.toUpperCase(), path)
           ? { kind: 'raw' }
           : { kind: 'none' };
