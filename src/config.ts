@@ -75,6 +75,11 @@ export interface Config {
   bootstrapAdmin: { org: string; email: string; passwordFile: string } | null;
   /** After SIGTERM/SIGINT the process exits within this long, whatever its clients do. */
   shutdownGraceMs: number;
+  /**
+   * A cancel its runner has not confirmed within this long is finalised by the server (cancelled, cancel_forced):
+   * the cancelled item's lease stops being extended and lapses at the latest this long after the request.
+   */
+  cancelGraceMs: number;
   logLevel: string;
   /**
    * The level of the one line each HTTP request logs. Debug by default: a fleet's heartbeats and polls at info would
@@ -236,6 +241,14 @@ export function loadConfig(env: Env = process.env): Config {
         10,
         (n) => n > 0 && n <= 3600,
         'a number of seconds (more than 0, at most 3600)',
+      ) * 1000,
+    cancelGraceMs:
+      number(
+        env,
+        'RUNPLANE_CANCEL_GRACE_SECONDS',
+        30,
+        (n) => n >= 0.1 && n <= 86400,
+        'a number of seconds (0.1-86400)',
       ) * 1000,
     bootstrapAdmin: bootstrapAdmin(env),
     logLevel,

@@ -572,6 +572,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/profiles/{id}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The profile's policy in force and every earlier version, newest first */
+        get: operations["getProfilePolicy"];
+        /** Write a new version of the profile's policy (sessions keep the version they were dispatched under) */
+        put: operations["replaceProfilePolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runners/queues": {
         parameters: {
             query?: never;
@@ -815,6 +833,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/sessions/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay a session: a new pending session with its input, pinned harness revision and policy version, linked both ways (Idempotency-Key supported) */
+        post: operations["replaySession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runners/sessions/{id}/resume": {
         parameters: {
             query?: never;
@@ -910,6 +945,12 @@ export interface components {
             id: string;
             request_id: string | null;
             target: string | null;
+        };
+        /** Budgets */
+        Budgets: {
+            max_cost_usd?: number;
+            max_tokens?: number;
+            max_wall_seconds?: number;
         };
         /** ChangedFile */
         ChangedFile: {
@@ -1019,7 +1060,33 @@ export interface components {
             ts?: string;
             type: string;
         };
-        /** Profile */
+        /** PermissionRule */
+        PermissionRule: {
+            /** @enum {unknown} */
+            action: "allow" | "ask" | "deny";
+            max_ttl_seconds?: number;
+            /** @description A glob: `*` matches within one path segment, `**` across segments */
+            resource: string;
+            scope: string;
+        };
+        /** PolicyHistory */
+        PolicyHistory: {
+            current: components["schemas"]["ProfilePolicy"];
+            versions: components["schemas"]["ProfilePolicy"][];
+        };
+        /**
+         * Profile
+         * @example {
+         *       "id": "nightly-agents",
+         *       "name": "Nightly agents",
+         *       "description": "Agent jobs run on the build farm",
+         *       "execution_target": "runner",
+         *       "status": "active",
+         *       "builtin": false,
+         *       "created_at": "2026-12-01T09:00:00.000Z",
+         *       "updated_at": "2026-12-01T09:00:00.000Z"
+         *     }
+         */
         Profile: {
             /** @description The built-in ai-review profile of review tasks (extension) */
             builtin: boolean;
@@ -1033,6 +1100,18 @@ export interface components {
             status: "active" | "archived";
             /** Format: date-time */
             updated_at: string;
+        };
+        /** ProfilePolicy */
+        ProfilePolicy: {
+            budgets: components["schemas"]["Budgets"];
+            cancel_grace_seconds: number;
+            /** Format: date-time */
+            created_at: string | null;
+            created_by: string | null;
+            permissions: components["schemas"]["PermissionRule"][];
+            profile_id: string;
+            /** @description 0: the profile has no policy yet and these are the defaults */
+            version: number;
         };
         /** PullRequest */
         PullRequest: {
@@ -1108,7 +1187,43 @@ export interface components {
             updatedAt: string;
             version: string;
         };
-        /** Session */
+        /**
+         * Session
+         * @example {
+         *       "id": "sess_01JEXAMPLE0000000000000000",
+         *       "profile_id": "nightly-agents",
+         *       "task_id": "job-4711",
+         *       "state": "running",
+         *       "cancel_requested": false,
+         *       "input": {
+         *         "repository": "acme/web",
+         *         "command": "lint"
+         *       },
+         *       "result": null,
+         *       "error": null,
+         *       "failure_reason": null,
+         *       "progress": 0.4,
+         *       "metadata": {},
+         *       "phase": null,
+         *       "required_tags": [
+         *         "linux"
+         *       ],
+         *       "runner_id": "build-01",
+         *       "attempt": 1,
+         *       "max_attempts": 3,
+         *       "lease_ttl_seconds": 60,
+         *       "lease_expires_at": "2026-12-01T09:01:30.000Z",
+         *       "harness_revision": null,
+         *       "latest_checkpoint": null,
+         *       "policy_version": 2,
+         *       "replay_of": null,
+         *       "replays": [],
+         *       "created_at": "2026-12-01T09:00:00.000Z",
+         *       "updated_at": "2026-12-01T09:00:30.000Z",
+         *       "started_at": "2026-12-01T09:00:05.000Z",
+         *       "finished_at": null
+         *     }
+         */
         Session: {
             attempt: number;
             cancel_requested: boolean;
@@ -1130,8 +1245,14 @@ export interface components {
                 [key: string]: unknown;
             };
             phase: string | null;
+            /** @description Extension: the profile policy version pinned at dispatch; null when the profile had none */
+            policy_version: number | null;
             profile_id: string;
             progress: number | null;
+            /** @description Extension: the session this one replays */
+            replay_of: string | null;
+            /** @description Extension: the sessions that replay this one, oldest first */
+            replays: string[];
             required_tags: string[];
             result: unknown;
             runner_id: string | null;
@@ -2757,6 +2878,73 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    getProfilePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PolicyHistory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyHistory"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    replaceProfilePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    budgets?: components["schemas"]["Budgets"];
+                    /** @default 30 */
+                    cancel_grace_seconds?: number;
+                    /** @description First match wins; default ask */
+                    permissions?: components["schemas"]["PermissionRule"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The ProfilePolicy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfilePolicy"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
     listQueues: {
         parameters: {
             query?: {
@@ -3447,6 +3635,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Grant"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    replaySession: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description The Session */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             400: components["responses"]["InvalidRequest"];

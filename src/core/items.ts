@@ -32,6 +32,7 @@ import { logCancelRequested, logClaimed, logFinished } from './domain-log.ts';
 import { conflict, notFound } from './errors.ts';
 import { checkOperatorWrite, checkRunnerWriter, writerKind } from './fencing.ts';
 import { newUuid } from './ids.ts';
+import { cancelGraceMs } from './policies.ts';
 import { deliveryPlan, onItemFinished } from './review-delivery.ts';
 import { type ItemState, isLeased, isTerminal } from './states.ts';
 import { leasedTransit, transition } from './transitions.ts';
@@ -47,6 +48,8 @@ export interface DispatchSpec {
   maxAttempts?: number;
   leaseTtlMs?: number;
   harnessRevisionId?: string | null;
+  policyVersion?: number | null;
+  replayOf?: string | null;
   metadata?: Record<string, unknown>;
   idempotencyKey?: string | null;
   idempotencyHash?: string | null;
@@ -64,6 +67,8 @@ export function newItem(core: Core, spec: DispatchSpec): NewItem {
     maxAttempts: spec.maxAttempts ?? core.config.maxAttempts,
     leaseTtlMs: spec.leaseTtlMs ?? core.config.leaseTtlMs,
     harnessRevisionId: spec.harnessRevisionId ?? null,
+    policyVersion: spec.policyVersion ?? null,
+    replayOf: spec.replayOf ?? null,
     metadata: spec.metadata ?? {},
     idempotencyKey: spec.idempotencyKey ?? null,
     idempotencyHash: spec.idempotencyHash ?? null,
@@ -496,7 +501,13 @@ export async function requestCancel(
     await recordAudit(tx);
     if (isLeased(item.state)) {
       core.metrics.cancellations.inc({ reason: 'requested_from_runner' });
-      const asked = await transition(tx, item, 'cancel_requested', { reason: 'cancel_requested', operator: actor });
+      // Bounded: unless its runner confirms first, the lease lapses within the grace and the reaper finalises it.
+      const asked = await transition(tx, item, 'cancel_requested', {
+        reason: 'cancel_requested',
+        operator: actor,
+        lease: 'cap',
+        leaseWithinMs: await cancelGraceMs(core, tx, item),
+      });
       return { item: asked, changed: true };
     }
     core.metrics.cancellations.inc({ reason: 'immediate' });

@@ -1,5 +1,5 @@
 // The lease reaper: ends leases whose deadline passed, requeueing the item or failing it with `lease_expired`
-// after its last attempt. It runs every few hundred milliseconds so expiry is seen within a second; several
+// after its last attempt, or finalising a cancel its runner did not confirm in time (`cancel_forced`). It runs every few hundred milliseconds so expiry is seen within a second; several
 // server instances may run it at once (the statement takes rows with SKIP LOCKED), and it only ever moves items
 // that are still leased (a finished item keeps its state whatever its lease column says).
 import { expireLeases } from '../store/sql/items.ts';
@@ -18,6 +18,8 @@ export async function reapExpiredLeases(core: Core): Promise<number> {
     total += ended.length;
     for (const item of ended) {
       core.metrics.leaseExpiries.inc({ outcome: item.state === 'pending' ? 'requeued' : item.state });
+      // A cancel its runner did not confirm within the grace: the server finalised it (cancel_forced).
+      if (item.state === 'cancelled') core.metrics.cancellations.inc({ reason: 'forced' });
     }
     leasesEnded(core, ended, 'lease_expired');
     logLeasesExpired(core.log, ended);

@@ -6,14 +6,17 @@ import { listItemAttempts } from '../store/sql/attempts.ts';
 import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {
+  appendReplay,
   findItemByIdempotencyKey,
   getItem,
   type ItemFilter,
   insertProfiledItem,
   listItems,
+  lockItem,
   updateItem,
   writeItemRow,
 } from '../store/sql/items.ts';
+import { latestPolicyVersion } from '../store/sql/policies.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
 import { fingerprint } from './canonical-json.ts';
@@ -103,6 +106,7 @@ export async function dispatchSession(
         ...sessionItemSpec(orgId, spec),
         profileId: profile.id,
         harnessRevisionId: harness?.id ?? null,
+        policyVersion: await latestPolicyVersion(tx, orgId, profile.id),
         idempotencyKey,
         idempotencyHash: hash,
       });
@@ -114,6 +118,60 @@ export async function dispatchSession(
     outcome = await attempt();
   } catch (error) {
     // Two dispatches with one new key raced; the loser answers like a replay.
+    if (!isUniqueViolation(error)) throw error;
+    outcome = await attempt();
+  }
+  if (!outcome.replayed) announceWork(core, [outcome.item]);
+  return outcome;
+}
+
+/**
+ * A new pending session with the same input, profile, pinned harness revision and policy version as session `id`
+ * (in any state), linked both ways (`replay_of` on the new one, `replays` on the source). With an Idempotency-Key
+ * the same key answers the same replay (`replayed`), and a key used for something else answers 409.
+ */
+export async function replaySession(
+  core: Core,
+  orgId: string,
+  id: string,
+  idempotencyKey: string | null,
+): Promise<{ item: Item; replayed: boolean }> {
+  const hash = fingerprint({ replay_of: id });
+  const attempt = () =>
+    core.db.tx(async (tx) => {
+      if (idempotencyKey) {
+        const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
+        if (existing) return replayOrConflict(existing, hash);
+      }
+      // The source's row lock orders concurrent replays' appends to its `replays`.
+      const source = await lockItem(tx, orgId, id);
+      if (!source) throw notFound('session', id);
+      const profile = await findProfile(tx, orgId, source.profileId);
+      if (profile.status === 'archived') throw profileArchived(profile.id);
+      const item = await insertPendingItem(core, tx, {
+        orgId,
+        profileId: source.profileId,
+        taskId: source.taskId,
+        requiredTags: source.requiredTags,
+        input: source.input,
+        maxAttempts: source.maxAttempts,
+        leaseTtlMs: source.leaseTtlMs,
+        harnessRevisionId: source.harnessRevisionId,
+        policyVersion: source.policyVersion,
+        replayOf: source.id,
+        metadata: source.metadata,
+        idempotencyKey,
+        idempotencyHash: idempotencyKey ? hash : null,
+      });
+      await appendReplay(tx, source.id, item.id);
+      await recordAudit(tx, item.id);
+      return { item, replayed: false };
+    });
+  let outcome: { item: Item; replayed: boolean };
+  try {
+    outcome = await attempt();
+  } catch (error) {
+    // Two replays with one new key raced; the loser answers like a repeat.
     if (!isUniqueViolation(error)) throw error;
     outcome = await attempt();
   }

@@ -83,6 +83,12 @@ export interface Item {
   leaseExpiresAt: Date | null;
   lastEventSeq: number;
   harnessRevisionId: string | null;
+  /** The profile policy version in force at dispatch; null when the profile had none (the defaults apply). */
+  policyVersion: number | null;
+  /** The session this one replays, if any. */
+  replayOf: string | null;
+  /** The sessions that replay this one, oldest first. */
+  replays: string[];
   metadata: Record<string, unknown>;
   progress: number | null;
   idempotencyKey: string | null;
@@ -196,4 +202,36 @@ export interface ReviewRecord {
   delivery: string | null;
   deliveryError: string | null;
   item: Item;
+}
+
+/** One rule of a profile policy: the first rule whose scope and resource glob match a permission request decides. */
+export interface PermissionRule {
+  scope: string;
+  /** A glob over the requested resource: `*` matches any run of characters but `/`, `**` any run at all. */
+  resource: string;
+  action: 'allow' | 'ask' | 'deny';
+  /** The longest a grant under this rule may live. */
+  maxTtlSeconds?: number;
+}
+
+/** What a profile's sessions may spend; each limit optional. */
+export interface Budgets {
+  maxWallSeconds?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+}
+
+/** The rules of one policy version, as stored. */
+export interface PolicyRules {
+  permissions: PermissionRule[];
+  budgets: Budgets;
+  cancelGraceSeconds: number;
+}
+
+export interface PolicyVersion {
+  profileId: string;
+  version: number;
+  rules: PolicyRules;
+  createdBy: string | null;
+  createdAt: Date;
 }

@@ -31,6 +31,7 @@ import { artifactRoutes } from './v1/artifacts.ts';
 import { eventRoutes } from './v1/events.ts';
 import { integrationRoutes } from './v1/integrations.ts';
 import { permissionRoutes } from './v1/permissions.ts';
+import { policyRoutes } from './v1/policies.ts';
 import { profileRoutes } from './v1/profiles.ts';
 import { sessionRoutes } from './v1/sessions.ts';
 import { validatorCompiler } from './validation.ts';
@@ -203,6 +204,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(reviewRoutes, { core });
   await app.register(webhookRoutes, { core });
   await app.register(profileRoutes, { core });
+  await app.register(policyRoutes, { core });
   await app.register(sessionRoutes, { core });
   await app.register(eventRoutes, { core });
   await app.register(artifactRoutes, { core });

@@ -40,6 +40,9 @@ const ROUTES: Route[] = [
   ['POST', '/v1/runners/sessions/claim', 'runners:write', { runner_id: 'r1' }],
   ['POST', '/v1/runners/sessions', 'runners:dispatch', { profile_id: ':p', task_id: 't', input: {} }],
   ['GET', '/v1/audit', 'admin'],
+  ['GET', '/v1/runners/profiles/:p/policy', 'runners:read'],
+  ['PUT', '/v1/runners/profiles/:p/policy', 'admin', { cancel_grace_seconds: 10 }],
+  ['POST', '/v1/runners/sessions/:s/replay', 'runners:dispatch'],
 ];
 
 describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {

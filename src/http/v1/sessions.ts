@@ -15,6 +15,7 @@ import {
   heartbeatSession,
   listSessions,
   patchSession,
+  replaySession,
   resumeSession,
   sessionAttempts,
   sessionContext,
@@ -100,6 +101,30 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
           leaseTtlSeconds: body.lease_ttl_seconds,
           metadata: body.metadata,
         },
+        request.headers['idempotency-key'] ?? null,
+      );
+      return reply.status(replayed ? 200 : 201).send(await presentOne(item));
+    },
+  );
+
+  app.post(
+    '/v1/runners/sessions/:id/replay',
+    {
+      config: { scope: 'runners:dispatch' },
+      schema: {
+        tags,
+        summary:
+          'Replay a session: a new pending session with its input, pinned harness revision and policy version, linked both ways (Idempotency-Key supported)',
+        params: IdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        response: { 200: SessionSchema, 201: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { item, replayed } = await replaySession(
+        core,
+        principalOf(request).orgId,
+        request.params.id,
         request.headers['idempotency-key'] ?? null,
       );
       return reply.status(replayed ? 200 : 201).send(await presentOne(item));

@@ -28,6 +28,9 @@ interface ItemRow {
   lease_expires_at: Date | null;
   last_event_seq: number;
   harness_revision_id: string | null;
+  policy_version: number | null;
+  replay_of: string | null;
+  replays: string[];
   metadata: Record<string, unknown>;
   progress: number | null;
   idempotency_key: string | null;
@@ -62,6 +65,9 @@ export function toItem(row: ItemRow): Item {
     leaseExpiresAt: row.lease_expires_at,
     lastEventSeq: row.last_event_seq,
     harnessRevisionId: row.harness_revision_id,
+    policyVersion: row.policy_version,
+    replayOf: row.replay_of,
+    replays: row.replays,
     metadata: row.metadata,
     progress: row.progress,
     idempotencyKey: row.idempotency_key,
@@ -84,6 +90,8 @@ export interface NewItem {
   maxAttempts: number;
   leaseTtlMs: number;
   harnessRevisionId?: string | null;
+  policyVersion?: number | null;
+  replayOf?: string | null;
   metadata?: Record<string, unknown>;
   idempotencyKey?: string | null;
   idempotencyHash?: string | null;
@@ -105,13 +113,18 @@ export const newItemValues = (item: Omit<NewItem, 'harnessRevisionId'>) => [
 export const FIRST_EVENT = `insert into item_events (item_id, seq, type, level, message, data)
        select id, 1, 'state', 'info', 'created → pending', jsonb_build_object('to', 'pending') from inserted`;
 
+/** The newest policy version of the profile $3 of org $2 (null when it has none): what a dispatch pins. */
+export const LATEST_POLICY_VERSION = 'select max(version) from profile_policies where org_id = $2 and profile_id = $3';
+
 /** Inserts a pending item and its first event (seq 1). */
 export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
   const rows = await q.query<ItemRow>(
     `with inserted as (
        insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
-                          last_event_seq, harness_revision_id, metadata, idempotency_key, idempotency_hash)
-       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9, $10::jsonb, $11, $12)
+                          last_event_seq, harness_revision_id, metadata, idempotency_key, idempotency_hash,
+                          policy_version, replay_of)
+       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9, $10::jsonb, $11, $12, $13::integer,
+               $14::text)
        returning *
      ), event as (
        ${FIRST_EVENT}
@@ -123,6 +136,8 @@ export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
       json(item.metadata ?? {}),
       item.idempotencyKey ?? null,
       item.idempotencyHash ?? null,
+      item.policyVersion ?? null,
+      item.replayOf ?? null,
     ],
   );
   return toItem(rows[0]!);
@@ -148,8 +163,9 @@ export async function insertProfiledItem(
        select id from harness_revisions where org_id = $2 and profile_id = $3 order by created_at desc, id desc limit 1
      ), inserted as (
        insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
-                          last_event_seq, harness_revision_id, metadata)
-       select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, (select id from harness), $9::jsonb
+                          last_event_seq, harness_revision_id, metadata, policy_version)
+       select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, (select id from harness), $9::jsonb,
+              (${LATEST_POLICY_VERSION})
        from profile where status <> 'archived'
        returning *
      ), event as (
@@ -218,6 +234,11 @@ export async function listItems(q: Queryable, orgId: string, filter: ItemFilter)
 export async function getItem(q: Queryable, orgId: string, id: string): Promise<Item | null> {
   const rows = await q.query<ItemRow>('select * from items where id = $1 and org_id = $2', [id, orgId]);
   return rows[0] ? toItem(rows[0]) : null;
+}
+
+/** Links a replay to its source: appended to the source's `replays` (the replay row names its source itself). */
+export async function appendReplay(q: Queryable, sourceId: string, replayId: string): Promise<void> {
+  await q.query('update items set replays = replays || $2::text where id = $1', [sourceId, replayId]);
 }
 
 export interface LockedItem extends Item {
@@ -313,7 +334,12 @@ export async function getItemHead(q: Queryable, orgId: string, id: string): Prom
 export interface ItemChange {
   /** undefined keeps the phase; null clears it. */
   phase?: string | null;
-  lease?: 'extend' | 'clear' | 'keep';
+  /**
+   * `extend`: a full lease from now (never for a cancel_requested item: its cancel is bounded); `clear`; `cap`:
+   * the lease ends at the latest `leaseWithinMs` from now; `keep`.
+   */
+  lease?: 'extend' | 'clear' | 'cap' | 'keep';
+  leaseWithinMs?: number;
   clearRunner?: boolean;
   result?: { value: unknown; hash: string };
   error?: string | null;
@@ -403,8 +429,11 @@ with target as (
   update items i set
     state = case when $33::jsonb is not null then t.next_state else coalesce($2, i.state) end,
     phase = case when $3 then $4 else i.phase end,
-    lease_expires_at = case $5 when 'extend' then now() + i.lease_ttl_ms * interval '1 millisecond'
-                               when 'clear' then null else i.lease_expires_at end,
+    lease_expires_at = case when $5 = 'extend' and i.state <> 'cancel_requested'
+                            then now() + i.lease_ttl_ms * interval '1 millisecond'
+                            when $5 = 'clear' then null
+                            when $5 = 'cap' then least(i.lease_expires_at, now() + $41::double precision * interval '1 millisecond')
+                            else i.lease_expires_at end,
     runner_id = case when $6 then null else i.runner_id end,
     runner_instance = case when $6 then null else i.runner_instance end,
     result = case when $7 then $8::jsonb else i.result end,
@@ -528,6 +557,7 @@ async function runItemWrite<Row extends WrittenRow>(
     write.deliveries?.ids ?? null,
     write.checkpoint ? json(write.checkpoint.data) : null,
     write.checkpoint !== undefined,
+    change.leaseWithinMs ?? null,
   ]);
   const row = rows[0];
   if (!row) return null;
@@ -676,7 +706,8 @@ async function endLeases(
          runner_instance = null,
          claimed_at = null,
          lease_expires_at = null,
-         failure_reason = case e.next_state when 'failed' then '${reason}' when 'cancelled' then 'cancelled'
+         failure_reason = case e.next_state when 'failed' then '${reason}'
+                          when 'cancelled' then ${expired ? "'cancel_forced'" : "'cancelled'"}
                           else i.failure_reason end,
          error = case when e.next_state = 'failed'
                       then '${why} on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,

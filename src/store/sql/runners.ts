@@ -116,6 +116,8 @@ export async function recordHeartbeat(
      ), extended as (
        update items i set lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond'
        from held h where i.id = h.id and ($6::text[] is null or h.id = any($6::text[]))
+         -- A cancel is bounded: its lease lapses at the grace the cancel set, whatever the runner says.
+         and h.state <> 'cancel_requested'
        returning i.id
      )
      select beat.*, 0 as active_items,
