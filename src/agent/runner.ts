@@ -212,6 +212,8 @@ export class Runner {
     }
     // A replaced runner's id belongs to the new process now: deregistering would release that process's tasks.
     if (this.fatal) throw this.fatal;
+    // A beat sent before the stop but answered after the deregistration would mark the runner online again.
+    await this.beating.catch(() => {});
     try {
       await this.api.call(
         (client, init) => client.DELETE('/api/runners/{id}', { ...init, params: { path: { id: this.options.id } } }),
@@ -223,8 +225,13 @@ export class Runner {
     }
   }
 
+  /** The heartbeat in flight, if any: a deregistration waits for it, so no beat lands after it. */
+  private beating: Promise<void> = Promise.resolve();
+
   private scheduleHeartbeat() {
-    setTimeout(() => void this.heartbeat(), this.options.heartbeatMs);
+    setTimeout(() => {
+      this.beating = this.heartbeat();
+    }, this.options.heartbeatMs);
   }
 
   /** A beat never waits longer than the interval, a third of the lease, or 10 s, whichever is shortest. */

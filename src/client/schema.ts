@@ -590,6 +590,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/profiles/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Kill switch: refuse new dispatches to the profile (409 profile_suspended) and cancel its pending and running sessions */
+        post: operations["suspendProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runners/profiles/{id}/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn the kill switch off: the profile takes dispatches again */
+        post: operations["unsuspendProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runners/queues": {
         parameters: {
             query?: never;
@@ -884,6 +918,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Kill switch for the whole organisation: refuse every new dispatch and review (409 org_suspended) and cancel every unfinished session */
+        post: operations["suspendOrg"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runners/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn the organisation's kill switch off */
+        post: operations["unsuspendOrg"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1060,6 +1128,13 @@ export interface components {
             ts?: string;
             type: string;
         };
+        /** OrgSuspension */
+        OrgSuspension: {
+            org_id: string;
+            /** Format: date-time */
+            suspended_at: string | null;
+            suspended_reason: string | null;
+        };
         /** PermissionRule */
         PermissionRule: {
             /** @enum {unknown} */
@@ -1083,6 +1158,8 @@ export interface components {
          *       "execution_target": "runner",
          *       "status": "active",
          *       "builtin": false,
+         *       "suspended_at": null,
+         *       "suspended_reason": null,
          *       "created_at": "2026-12-01T09:00:00.000Z",
          *       "updated_at": "2026-12-01T09:00:00.000Z"
          *     }
@@ -1098,6 +1175,13 @@ export interface components {
             name: string;
             /** @enum {unknown} */
             status: "active" | "archived";
+            /**
+             * Format: date-time
+             * @description Extension: set while the kill switch is on (no dispatch; its sessions were cancelled)
+             */
+            suspended_at: string | null;
+            /** @description Extension: why it was suspended */
+            suspended_reason: string | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -2945,6 +3029,79 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    suspendProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why: shown on the profile and audited */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Sessions a runner held: asked to stop, and cancelled by the server after the pinned cancel grace */
+                        cancel_requested: number;
+                        /** @description Sessions that were pending or paused: cancelled at once */
+                        cancelled: number;
+                        profile: components["schemas"]["Profile"];
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    unsuspendProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        profile: components["schemas"]["Profile"];
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
     listQueues: {
         parameters: {
             query?: {
@@ -3753,6 +3910,71 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    suspendOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why: shown on the profile and audited */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Sessions a runner held: asked to stop, and cancelled by the server after the pinned cancel grace */
+                        cancel_requested: number;
+                        /** @description Sessions that were pending or paused: cancelled at once */
+                        cancelled: number;
+                        org: components["schemas"]["OrgSuspension"];
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    unsuspendOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        org: components["schemas"]["OrgSuspension"];
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
         };
     };

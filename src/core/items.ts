@@ -18,6 +18,7 @@ import {
   type LockedItem,
   lockItem,
   type NewItem,
+  type ProfileRefusal,
   RunnerNotRegistered,
   RunnerReplaced,
   releaseLeases,
@@ -53,6 +54,26 @@ export interface DispatchSpec {
   metadata?: Record<string, unknown>;
   idempotencyKey?: string | null;
   idempotencyHash?: string | null;
+}
+
+/** The error a profile's refusal of a dispatch stands for. */
+export function dispatchRefused(refusal: ProfileRefusal, id: string): Error {
+  switch (refusal) {
+    case 'missing':
+      return notFound('profile', id);
+    case 'archived':
+      return conflict('profile_archived', `profile ${id} is archived; dispatch to an active profile`);
+    case 'suspended':
+      return conflict(
+        'profile_suspended',
+        `profile ${id} is suspended (its kill switch is on); an admin unsuspends it with POST /v1/runners/profiles/${id}/unsuspend`,
+      );
+    case 'org_suspended':
+      return conflict(
+        'org_suspended',
+        'this organisation is suspended (its kill switch is on); an admin unsuspends it with POST /v1/runners/unsuspend',
+      );
+  }
 }
 
 /** Builds the row for a new pending item; callers insert it with `insertPendingItem` inside their transaction. */

@@ -41,6 +41,12 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly suspensions = new Counter({
+    name: 'runplane_suspensions_total',
+    help: 'Kill switches turned on, by target (profile or org)',
+    labelNames: ['target'],
+    registers: [this.registry],
+  });
   readonly cancellations = new Counter({
     name: 'runplane_cancellations_total',
     help: 'Cancellations, by how they ended: at once (nobody held the item) or requested from the runner',

@@ -9,7 +9,7 @@ import type { Core } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { newUuid } from './ids.ts';
 import { checkRepositoryBound } from './integrations.ts';
-import { finishItem, newItem, requestCancel } from './items.ts';
+import { dispatchRefused, finishItem, newItem, requestCancel } from './items.ts';
 import type { ItemState } from './states.ts';
 import type { Item, NewEvent, PullRequestRef, ReviewRecord, WriterIdentity } from './types.ts';
 import { announceWork } from './work-announce.ts';
@@ -80,7 +80,15 @@ export async function insertReviewWithin(core: Core, q: Queryable, review: NewRe
     requiredTags: review.requiredTags ?? [],
     input,
   });
-  return insertReviewItem(q, item, { id: reviewId, pullRequest: review.pullRequest ?? null }, auditRowFor(reviewId));
+  const record = await insertReviewItem(
+    q,
+    item,
+    { id: reviewId, pullRequest: review.pullRequest ?? null },
+    auditRowFor(reviewId),
+  );
+  // The built-in review profile exists in every org: a refusal is a kill switch (or an archived profile).
+  if (typeof record === 'string') throw dispatchRefused(record, REVIEW_PROFILE);
+  return record;
 }
 
 /**

@@ -7,6 +7,7 @@ import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts
 import { listEvents } from '../store/sql/events.ts';
 import {
   appendReplay,
+  dispatchRefusal,
   findItemByIdempotencyKey,
   getItem,
   type ItemFilter,
@@ -27,6 +28,7 @@ import {
   claimForRunner,
   claimItemsOrNotFound,
   type DispatchSpec,
+  dispatchRefused,
   extendLeaseFenced,
   fencedRunnerWrite,
   finishItem,
@@ -64,9 +66,6 @@ function replayOrConflict(existing: Item, hash: string): { item: Item; replayed:
   return { item: existing, replayed: true };
 }
 
-const profileArchived = (id: string) =>
-  conflict('profile_archived', `profile ${id} is archived; dispatch to an active profile`);
-
 /** The item a session spec asks for (the profile's harness revision is pinned where it is inserted). */
 const sessionItemSpec = (orgId: string, spec: SessionSpec): DispatchSpec => ({
   orgId,
@@ -88,8 +87,7 @@ export async function dispatchSession(
   if (!idempotencyKey) {
     // One statement: profile check, harness pin, item, first event and audit row.
     const inserted = await insertProfiledItem(core.db, newItem(core, sessionItemSpec(orgId, spec)), auditRowFor());
-    if (inserted === 'missing') throw notFound('profile', spec.profileId);
-    if (inserted === 'archived') throw profileArchived(spec.profileId);
+    if (typeof inserted === 'string') throw dispatchRefused(inserted, spec.profileId);
     announceWork(core, [inserted]);
     return { item: inserted, replayed: false };
   }
@@ -99,8 +97,9 @@ export async function dispatchSession(
       const existing = await findItemByIdempotencyKey(tx, orgId, idempotencyKey);
       if (existing) return replayOrConflict(existing, hash);
       // An unknown profile (or another org's) is a 404 like any other id the caller cannot see.
+      const refusal = await dispatchRefusal(tx, orgId, spec.profileId);
+      if (refusal) throw dispatchRefused(refusal, spec.profileId);
       const profile = await findProfile(tx, orgId, spec.profileId);
-      if (profile.status === 'archived') throw profileArchived(profile.id);
       const harness = await latestHarness(tx, orgId, profile.id);
       const item = await insertPendingItem(core, tx, {
         ...sessionItemSpec(orgId, spec),
@@ -146,8 +145,8 @@ export async function replaySession(
       // The source's row lock orders concurrent replays' appends to its `replays`.
       const source = await lockItem(tx, orgId, id);
       if (!source) throw notFound('session', id);
-      const profile = await findProfile(tx, orgId, source.profileId);
-      if (profile.status === 'archived') throw profileArchived(profile.id);
+      const refusal = await dispatchRefusal(tx, orgId, source.profileId);
+      if (refusal) throw dispatchRefused(refusal, source.profileId);
       const item = await insertPendingItem(core, tx, {
         orgId,
         profileId: source.profileId,

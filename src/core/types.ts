@@ -175,6 +175,9 @@ export interface Profile {
   executionTarget: string;
   status: 'active' | 'archived';
   builtin: boolean;
+  /** Set while the profile's kill switch is on: no dispatch, its sessions were cancelled. */
+  suspendedAt: Date | null;
+  suspendedReason: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -34,6 +34,7 @@ import { permissionRoutes } from './v1/permissions.ts';
 import { policyRoutes } from './v1/policies.ts';
 import { profileRoutes } from './v1/profiles.ts';
 import { sessionRoutes } from './v1/sessions.ts';
+import { suspensionRoutes } from './v1/suspension.ts';
 import { validatorCompiler } from './validation.ts';
 
 const PACKAGE_VERSION = (
@@ -205,6 +206,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(webhookRoutes, { core });
   await app.register(profileRoutes, { core });
   await app.register(policyRoutes, { core });
+  await app.register(suspensionRoutes, { core });
   await app.register(sessionRoutes, { core });
   await app.register(eventRoutes, { core });
   await app.register(artifactRoutes, { core });

@@ -171,8 +171,8 @@ describe('the npm package', () => {
       path.join(installed, 'use-client.mts'),
       [
         "import { createRunplaneClient, type Review } from 'runplane/client';",
-        'const runplane = createRunplaneClient({ baseUrl: process.argv[2]!, apiKey: process.argv[3] });',
-        "const { data } = await runplane.GET('/api/reviews/{id}', { params: { path: { id: process.argv[4]! } } });",
+        `const runplane = createRunplaneClient({ baseUrl: '${url}', apiKey: '${adminKey}' });`,
+        `const { data } = await runplane.GET('/api/reviews/{id}', { params: { path: { id: '${review.body.data.id}' } } });`,
         'const review: Review | undefined = data?.data;',
         'console.log(review?.status);',
         '',
@@ -196,7 +196,7 @@ describe('the npm package', () => {
     );
     expect(compiled.stdout + compiled.stderr).toBe('');
     // tsc wrote use-client.mjs beside it: run it.
-    const used = execFileSync(process.execPath, ['use-client.mjs', url, adminKey, review.body.data.id], {
+    const used = execFileSync(process.execPath, ['use-client.mjs'], {
       cwd: installed,
       env: cleanEnv({}),
       encoding: 'utf8',

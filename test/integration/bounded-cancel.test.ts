@@ -92,6 +92,9 @@ describe.each(STORE_KINDS)('bounded cancel on the %s store', (kind) => {
     const review = await createReview(api);
     const [task] = await claim(api, 'r2');
     await api.post(`/api/reviews/${review.id}/cancel`);
+    // Still its runner's until the grace ends: told to cancel, not told it lost the task (it may still report).
+    const told = await api.post('/api/runners/r2/heartbeat', { status: 'busy', currentJobs: 1, taskIds: [task.id] });
+    expect(told.body.data).toMatchObject({ cancelTaskIds: [task.id], staleTaskIds: [] });
     let stop = false;
     const beating = (async () => {
       while (!stop) {

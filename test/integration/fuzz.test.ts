@@ -36,6 +36,9 @@ const BAD_CREDENTIAL_BUDGET = 24;
 const SKIPPED = [
   '/api/webhooks/github', // signature-authenticated, needs its own secret: tested in github-webhook.test.ts
   '/console/api/login', // its own rate limit would turn the rest into 429s
+  // The kill switches turn the org or the live profile off for every later request: kill-switch.test.ts.
+  '/v1/runners/suspend',
+  '/v1/runners/profiles/{id}/suspend',
 ];
 const isStream = (path: string) => path.endsWith('/events/stream');
 const UPLOAD = 'POST /v1/runners/sessions/{id}/artifacts';

@@ -43,6 +43,8 @@ const ROUTES: Route[] = [
   ['GET', '/v1/runners/profiles/:p/policy', 'runners:read'],
   ['PUT', '/v1/runners/profiles/:p/policy', 'admin', { cancel_grace_seconds: 10 }],
   ['POST', '/v1/runners/sessions/:s/replay', 'runners:dispatch'],
+  ['POST', '/v1/runners/profiles/:p/suspend', 'admin', { reason: 'test' }],
+  ['POST', '/v1/runners/profiles/:p/unsuspend', 'admin'],
 ];
 
 describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {

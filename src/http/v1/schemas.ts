@@ -75,6 +75,11 @@ export const ProfileSchema = Type.Object(
     execution_target: Type.String(),
     status: Type.Enum(['active', 'archived']),
     builtin: Type.Boolean({ description: 'The built-in ai-review profile of review tasks (extension)' }),
+    suspended_at: NullableText({
+      format: 'date-time',
+      description: 'Extension: set while the kill switch is on (no dispatch; its sessions were cancelled)',
+    }),
+    suspended_reason: NullableText({ description: 'Extension: why it was suspended' }),
     created_at: DateTime,
     updated_at: DateTime,
   },
@@ -88,6 +93,8 @@ export const presentProfile = (profile: Profile) => ({
   execution_target: profile.executionTarget,
   status: profile.status,
   builtin: profile.builtin,
+  suspended_at: iso(profile.suspendedAt),
+  suspended_reason: profile.suspendedReason,
   created_at: profile.createdAt.toISOString(),
   updated_at: profile.updatedAt.toISOString(),
 });

@@ -144,7 +144,7 @@ export async function insertItem(q: Queryable, item: NewItem): Promise<Item> {
 }
 
 /** Why a dispatch to a profile inserted nothing: the profile does not exist (in this org) or is archived. */
-export type ProfileRefusal = 'missing' | 'archived';
+export type ProfileRefusal = 'missing' | 'archived' | 'suspended' | 'org_suspended';
 
 /**
  * A dispatch as one statement (issue 13): checks the profile (exists in the org, not archived), pins its newest
@@ -156,9 +156,9 @@ export async function insertProfiledItem(
   item: Omit<NewItem, 'harnessRevisionId'>,
   audit: NewAuditRecord | null,
 ): Promise<Item | ProfileRefusal> {
-  const rows = await q.query<ItemRow & { profile_status: string }>(
+  const rows = await q.query<ItemRow & GateRow>(
     `with profile as (
-       select status from profiles where org_id = $2 and id = $3
+       ${DISPATCH_GATE}
      ), harness as (
        select id from harness_revisions where org_id = $2 and profile_id = $3 order by created_at desc, id desc limit 1
      ), inserted as (
@@ -166,7 +166,7 @@ export async function insertProfiledItem(
                           last_event_seq, harness_revision_id, metadata, policy_version)
        select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, (select id from harness), $9::jsonb,
               (${LATEST_POLICY_VERSION})
-       from profile where status <> 'archived'
+       from profile where status <> 'archived' and not profile_suspended and not org_suspended
        returning *
      ), event as (
        ${FIRST_EVENT}
@@ -174,7 +174,8 @@ export async function insertProfiledItem(
        insert into audit_log (org_id, actor, action, target, request_id, at)
        select org_id, $10, $11, id, $12, now() from inserted where $10::text is not null
      )
-     select p.status as profile_status, i.* from profile p left join inserted i on true`,
+     select p.status as profile_status, p.profile_suspended, p.org_suspended, i.*
+     from profile p left join inserted i on true`,
     [
       ...newItemValues(item),
       json(item.metadata ?? {}),
@@ -185,7 +186,38 @@ export async function insertProfiledItem(
   );
   const row = rows[0];
   if (!row) return 'missing';
-  return row.id ? toItem(row) : 'archived';
+  return row.id ? toItem(row) : gateRefusal(row)!;
+}
+
+/**
+ * The profile $3 of org $2 as a dispatch sees it: its status and both kill switches. Locked (key share) so a
+ * suspension, which takes these rows for update, either waits for the dispatch (and then cancels its session) or
+ * is seen by it: READ COMMITTED re-reads a row it waited for.
+ */
+export const DISPATCH_GATE = `select p.status as profile_status, p.status, p.suspended_at is not null as profile_suspended,
+         o.suspended_at is not null as org_suspended
+       from profiles p join orgs o on o.id = p.org_id
+       where p.org_id = $2 and p.id = $3 for key share of p, o`;
+
+export interface GateRow {
+  profile_status: string;
+  profile_suspended: boolean;
+  org_suspended: boolean;
+}
+
+export const gateRefusal = (row: GateRow): ProfileRefusal | null =>
+  row.org_suspended
+    ? 'org_suspended'
+    : row.profile_suspended
+      ? 'suspended'
+      : row.profile_status === 'archived'
+        ? 'archived'
+        : null;
+
+/** DISPATCH_GATE inside a transaction: why the profile takes no dispatch now, or null when it does. */
+export async function dispatchRefusal(q: Queryable, orgId: string, profileId: string): Promise<ProfileRefusal | null> {
+  const rows = await q.query<GateRow>(DISPATCH_GATE.replace(/\$2/g, '$1').replace(/\$3/g, '$2'), [orgId, profileId]);
+  return rows[0] ? gateRefusal(rows[0]) : 'missing';
 }
 
 export async function findItemByIdempotencyKey(q: Queryable, orgId: string, key: string): Promise<Item | null> {

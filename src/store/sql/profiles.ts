@@ -11,6 +11,8 @@ interface ProfileRow {
   execution_target: string;
   status: 'active' | 'archived';
   builtin: boolean;
+  suspended_at: Date | null;
+  suspended_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -23,6 +25,8 @@ const toProfile = (row: ProfileRow): Profile => ({
   executionTarget: row.execution_target,
   status: row.status,
   builtin: row.builtin,
+  suspendedAt: row.suspended_at,
+  suspendedReason: row.suspended_reason,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -158,4 +162,20 @@ export async function getHarnesses(q: Queryable, ids: string[]): Promise<Map<str
   if (ids.length === 0) return new Map();
   const rows = await q.query<HarnessRow>('select * from harness_revisions where id = any($1::text[])', [ids]);
   return new Map(rows.map((row) => [row.id, toHarness(row)]));
+}
+
+/** Suspends (a reason) or unsuspends (null) a profile the caller has locked for update; answers the profile. */
+export async function setProfileSuspension(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  reason: string | null,
+): Promise<Profile> {
+  const rows = await q.query<ProfileRow>(
+    `update profiles set suspended_at = case when $3::text is null then null else now() end,
+       suspended_reason = $3::text, updated_at = now()
+     where org_id = $1 and id = $2 returning *`,
+    [orgId, id, reason],
+  );
+  return toProfile(rows[0]!);
 }

@@ -3,7 +3,16 @@
 import type { PullRequestRef, ReviewRecord } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import type { NewAuditRecord } from './audit.ts';
-import { FIRST_EVENT, type NewItem, newItemValues, toItem } from './items.ts';
+import {
+  DISPATCH_GATE,
+  FIRST_EVENT,
+  type GateRow,
+  gateRefusal,
+  type NewItem,
+  newItemValues,
+  type ProfileRefusal,
+  toItem,
+} from './items.ts';
 
 // Delivery over all destinations: failed if one failed, pending while one is not delivered, else delivered.
 const SELECT_REVIEW = `select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*,
@@ -34,12 +43,15 @@ export async function insertReviewItem(
   item: Omit<NewItem, 'harnessRevisionId'>,
   review: { id: string; pullRequest: PullRequestRef | null },
   audit: NewAuditRecord | null,
-): Promise<ReviewRecord> {
+): Promise<ReviewRecord | ProfileRefusal> {
   const rows = await q.query(
-    `with inserted as (
+    `with profile as (
+       ${DISPATCH_GATE}
+     ), inserted as (
        insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
                           last_event_seq, metadata)
-       values ($1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9::jsonb)
+       select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9::jsonb
+       from profile where status <> 'archived' and not profile_suspended and not org_suspended
        returning *
      ), event as (
        ${FIRST_EVENT}
@@ -50,8 +62,9 @@ export async function insertReviewItem(
        insert into audit_log (org_id, actor, action, target, request_id, at)
        select org_id, $12, $13, $10, $14, now() from inserted where $12::text is not null
      )
-     select r.id as review_id, r.pull_request, r.created_at as review_created_at, i.*
-     from inserted i, review r`,
+     select p.profile_status, p.profile_suspended, p.org_suspended, r.id as review_id, r.pull_request,
+            r.created_at as review_created_at, i.*
+     from profile p left join inserted i on true left join review r on true`,
     [
       ...newItemValues(item),
       json(item.metadata ?? {}),
@@ -62,7 +75,9 @@ export async function insertReviewItem(
       audit?.requestId ?? null,
     ],
   );
-  return toReview(rows[0]);
+  const row = rows[0];
+  if (!row) return 'missing';
+  return row.id ? toReview(row) : (gateRefusal(row as unknown as GateRow) ?? 'missing');
 }
 
 export async function getReview(q: Queryable, orgId: string, id: string): Promise<ReviewRecord | null> {

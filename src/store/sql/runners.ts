@@ -114,10 +114,11 @@ export async function recordHeartbeat(
          and exists (select 1 from beat)
        for update
      ), extended as (
-       update items i set lease_expires_at = now() + i.lease_ttl_ms * interval '1 millisecond'
+       -- A cancel is bounded: a cancel_requested lease is kept as the cancel set it (it lapses at the grace,
+       -- whatever the runner says), yet the runner still holds it and may report the cancel until then.
+       update items i set lease_expires_at = case when h.state = 'cancel_requested' then i.lease_expires_at
+                                                  else now() + i.lease_ttl_ms * interval '1 millisecond' end
        from held h where i.id = h.id and ($6::text[] is null or h.id = any($6::text[]))
-         -- A cancel is bounded: its lease lapses at the grace the cancel set, whatever the runner says.
-         and h.state <> 'cancel_requested'
        returning i.id
      )
      select beat.*, 0 as active_items,

@@ -1,0 +1,35 @@
+// An org's own row: its kill switch (the org's keys and slug live in keys.ts).
+import type { Queryable } from '../db.ts';
+
+export interface OrgSuspension {
+  orgId: string;
+  suspendedAt: Date | null;
+  suspendedReason: string | null;
+}
+
+/** Locks the org row for update (a suspension waits for dispatches holding it, and they for it). */
+export async function lockOrg(q: Queryable, orgId: string): Promise<void> {
+  await q.query('select 1 from orgs where id = $1 for update', [orgId]);
+}
+
+/** Suspends (a reason) or unsuspends (null) the org the caller has locked. */
+export async function setOrgSuspension(q: Queryable, orgId: string, reason: string | null): Promise<OrgSuspension> {
+  const rows = await q.query<{ id: string; suspended_at: Date | null; suspended_reason: string | null }>(
+    `update orgs set suspended_at = case when $2::text is null then null else now() end, suspended_reason = $2::text
+     where id = $1 returning id, suspended_at, suspended_reason`,
+    [orgId, reason],
+  );
+  const row = rows[0]!;
+  return { orgId: row.id, suspendedAt: row.suspended_at, suspendedReason: row.suspended_reason };
+}
+
+/** The ids of the org's unfinished items (of one profile, or all), oldest first: what a suspension cancels. */
+export async function openItemIds(q: Queryable, orgId: string, profileId: string | null): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `select id from items where org_id = $1 and ($2::text is null or profile_id = $2)
+       and state not in ('succeeded', 'failed', 'cancelled', 'cancel_requested')
+     order by created_at, id`,
+    [orgId, profileId],
+  );
+  return rows.map((row) => row.id);
+}
