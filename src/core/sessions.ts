@@ -78,6 +78,25 @@ const sessionItemSpec = (orgId: string, spec: SessionSpec): DispatchSpec => ({
   metadata: spec.metadata ?? {},
 });
 
+/**
+ * Runs a keyed insert (`attempt`, one transaction) and announces the new item. Two requests with one new
+ * Idempotency-Key race to insert; the loser's unique violation runs it again, and it answers like a repeat.
+ */
+async function insertKeyed(
+  core: Core,
+  attempt: () => Promise<{ item: Item; replayed: boolean }>,
+): Promise<{ item: Item; replayed: boolean }> {
+  let outcome: { item: Item; replayed: boolean };
+  try {
+    outcome = await attempt();
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    outcome = await attempt();
+  }
+  if (!outcome.replayed) announceWork(core, [outcome.item]);
+  return outcome;
+}
+
 export async function dispatchSession(
   core: Core,
   orgId: string,
@@ -112,16 +131,7 @@ export async function dispatchSession(
       await recordAudit(tx, item.id);
       return { item, replayed: false };
     });
-  let outcome: { item: Item; replayed: boolean };
-  try {
-    outcome = await attempt();
-  } catch (error) {
-    // Two dispatches with one new key raced; the loser answers like a replay.
-    if (!isUniqueViolation(error)) throw error;
-    outcome = await attempt();
-  }
-  if (!outcome.replayed) announceWork(core, [outcome.item]);
-  return outcome;
+  return insertKeyed(core, attempt);
 }
 
 /**
@@ -166,16 +176,7 @@ export async function replaySession(
       await recordAudit(tx, item.id);
       return { item, replayed: false };
     });
-  let outcome: { item: Item; replayed: boolean };
-  try {
-    outcome = await attempt();
-  } catch (error) {
-    // Two replays with one new key raced; the loser answers like a repeat.
-    if (!isUniqueViolation(error)) throw error;
-    outcome = await attempt();
-  }
-  if (!outcome.replayed) announceWork(core, [outcome.item]);
-  return outcome;
+  return insertKeyed(core, attempt);
 }
 
 export const getSession = (core: Core, orgId: string, id: string) => getItemOrThrow(core.db, orgId, id, 'session');

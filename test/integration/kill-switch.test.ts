@@ -39,6 +39,7 @@ describe.each(STORE_KINDS)('the kill switch on the %s store', (kind) => {
     for (const [i, session] of sessions.entries()) {
       const runner = runners[i % 3]!;
       const claimed = (await admin.post(`/v1/runners/sessions/${session.id}/claim`, { runner_id: runner })).body;
+      expect(claimed.state).toBe('dispatched');
       await admin.call('PATCH', `/v1/runners/sessions/${session.id}`, { state: 'running' }, writer(runner, 1));
       held.set(session.id, { runner, attempt: claimed.attempt });
     }
@@ -76,6 +77,8 @@ describe.each(STORE_KINDS)('the kill switch on the %s store', (kind) => {
       await Promise.allSettled(beating);
     });
 
+    const before = (await admin.get(`/v1/runners/sessions?profile_id=${profile.id}&state=running`)).body.items;
+    expect(before.length).toBe(20);
     const suspendedAt = Date.now();
     const suspended = await admin.post(`/v1/runners/profiles/${profile.id}/suspend`, { reason: 'incident 42' });
     expect(suspended.status).toBe(200);
