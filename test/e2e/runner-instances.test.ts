@@ -41,7 +41,9 @@ describe.each(STORE_KINDS)('runner instances on the %s store', (kind) => {
     const store: Record<string, string> =
       kind === 'postgres' ? { DATABASE_URL: await clonePgDatabase() } : { RUNPLANE_DATA_DIR: path.join(root, 'data') };
     // Leases far longer than any test: a task that comes back early came back because of the instance protocol.
-    const env = { ...store, RUNPLANE_LEASE_TTL_SECONDS: '120' };
+    // A 5 s cancel grace: cancelAndWait (cleanup between tests) ends within it even when a cancel lands between a
+    // takeover's claim and its program's start, a race in which the agent was once seen not to confirm (CI, postgres).
+    const env = { ...store, RUNPLANE_LEASE_TTL_SECONDS: '120', RUNPLANE_CANCEL_GRACE_SECONDS: '5' };
     const dispatcher = await runCli(
       ['keys', 'create', '--org', 'acme', '--scopes', 'runners:read,runners:write,runners:dispatch'],
       env,
