@@ -38,7 +38,7 @@ import {
   requestCancel,
   writeItem,
 } from './items.ts';
-import { findProfile, latestHarness } from './profiles.ts';
+import { latestHarness } from './profiles.ts';
 import { isLeased } from './states.ts';
 import { leasedTransit, transition } from './transitions.ts';
 import type { Checkpoint, HarnessRevision, Item, ItemEvent, NewEvent, WriterIdentity } from './types.ts';
@@ -118,13 +118,11 @@ export async function dispatchSession(
       // An unknown profile (or another org's) is a 404 like any other id the caller cannot see.
       const refusal = await dispatchRefusal(tx, orgId, spec.profileId);
       if (refusal) throw dispatchRefused(refusal, spec.profileId);
-      const profile = await findProfile(tx, orgId, spec.profileId);
-      const harness = await latestHarness(tx, orgId, profile.id);
+      const harness = await latestHarness(tx, orgId, spec.profileId);
       const item = await insertPendingItem(core, tx, {
         ...sessionItemSpec(orgId, spec),
-        profileId: profile.id,
         harnessRevisionId: harness?.id ?? null,
-        policyVersion: await latestPolicyVersion(tx, orgId, profile.id),
+        policyVersion: await latestPolicyVersion(tx, orgId, spec.profileId),
         idempotencyKey,
         idempotencyHash: hash,
       });

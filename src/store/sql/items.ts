@@ -158,7 +158,7 @@ export async function insertProfiledItem(
 ): Promise<Item | ProfileRefusal> {
   const rows = await q.query<ItemRow & GateRow>(
     `with profile as (
-       ${DISPATCH_GATE}
+       ${dispatchGate('$2', '$3')}
      ), harness as (
        select id from harness_revisions where org_id = $2 and profile_id = $3 order by created_at desc, id desc limit 1
      ), inserted as (
@@ -166,7 +166,7 @@ export async function insertProfiledItem(
                           last_event_seq, harness_revision_id, metadata, policy_version)
        select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, (select id from harness), $9::jsonb,
               (${LATEST_POLICY_VERSION})
-       from profile where status <> 'archived' and not profile_suspended and not org_suspended
+       from profile where open
        returning *
      ), event as (
        ${FIRST_EVENT}
@@ -174,7 +174,7 @@ export async function insertProfiledItem(
        insert into audit_log (org_id, actor, action, target, request_id, at)
        select org_id, $10, $11, id, $12, now() from inserted where $10::text is not null
      )
-     select p.status as profile_status, p.profile_suspended, p.org_suspended, i.*
+     select p.profile_status, p.profile_suspended, p.org_suspended, i.*
      from profile p left join inserted i on true`,
     [
       ...newItemValues(item),
@@ -190,14 +190,16 @@ export async function insertProfiledItem(
 }
 
 /**
- * The profile $3 of org $2 as a dispatch sees it: its status and both kill switches. Locked (key share) so a
- * suspension, which takes these rows for update, either waits for the dispatch (and then cancels its session) or
- * is seen by it: READ COMMITTED re-reads a row it waited for.
+ * The profile (SQL expression `profile`) of org `org` as a dispatch sees it: its status, both kill switches, and
+ * `open` when it takes work. Locked (key share) so a suspension, which takes these rows for update, either waits for
+ * the dispatch (and then cancels its session) or is seen by it: READ COMMITTED re-reads a row it waited for.
  */
-export const DISPATCH_GATE = `select p.status as profile_status, p.status, p.suspended_at is not null as profile_suspended,
-         o.suspended_at is not null as org_suspended
+export const dispatchGate = (org: string, profile: string) =>
+  `select p.status as profile_status, p.suspended_at is not null as profile_suspended,
+         o.suspended_at is not null as org_suspended,
+         p.status <> 'archived' and p.suspended_at is null and o.suspended_at is null as open
        from profiles p join orgs o on o.id = p.org_id
-       where p.org_id = $2 and p.id = $3 for key share of p, o`;
+       where p.org_id = ${org} and p.id = ${profile} for key share of p, o`;
 
 export interface GateRow {
   profile_status: string;
@@ -214,9 +216,9 @@ export const gateRefusal = (row: GateRow): ProfileRefusal | null =>
         ? 'archived'
         : null;
 
-/** DISPATCH_GATE inside a transaction: why the profile takes no dispatch now, or null when it does. */
+/** The dispatch gate inside a transaction: why the profile takes no dispatch now, or null when it does. */
 export async function dispatchRefusal(q: Queryable, orgId: string, profileId: string): Promise<ProfileRefusal | null> {
-  const rows = await q.query<GateRow>(DISPATCH_GATE.replace(/\$2/g, '$1').replace(/\$3/g, '$2'), [orgId, profileId]);
+  const rows = await q.query<GateRow>(dispatchGate('$1', '$2'), [orgId, profileId]);
   return rows[0] ? gateRefusal(rows[0]) : 'missing';
 }
 

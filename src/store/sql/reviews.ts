@@ -4,7 +4,7 @@ import type { PullRequestRef, ReviewRecord } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import type { NewAuditRecord } from './audit.ts';
 import {
-  DISPATCH_GATE,
+  dispatchGate,
   FIRST_EVENT,
   type GateRow,
   gateRefusal,
@@ -44,14 +44,14 @@ export async function insertReviewItem(
   review: { id: string; pullRequest: PullRequestRef | null },
   audit: NewAuditRecord | null,
 ): Promise<ReviewRecord | ProfileRefusal> {
-  const rows = await q.query(
+  const rows = await q.query<Record<string, unknown> & GateRow>(
     `with profile as (
-       ${DISPATCH_GATE}
+       ${dispatchGate('$2', '$3')}
      ), inserted as (
        insert into items (id, org_id, profile_id, task_id, state, required_tags, input, max_attempts, lease_ttl_ms,
                           last_event_seq, metadata)
        select $1, $2, $3, $4, 'pending', $5::text[], $6::jsonb, $7, $8, 1, $9::jsonb
-       from profile where status <> 'archived' and not profile_suspended and not org_suspended
+       from profile where open
        returning *
      ), event as (
        ${FIRST_EVENT}
@@ -77,7 +77,7 @@ export async function insertReviewItem(
   );
   const row = rows[0];
   if (!row) return 'missing';
-  return row.id ? toReview(row) : (gateRefusal(row as unknown as GateRow) ?? 'missing');
+  return row.id ? toReview(row) : (gateRefusal(row) ?? 'missing');
 }
 
 export async function getReview(q: Queryable, orgId: string, id: string): Promise<ReviewRecord | null> {
