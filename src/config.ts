@@ -80,6 +80,8 @@ export interface Config {
    * the cancelled item's lease stops being extended and lapses at the latest this long after the request.
    */
   cancelGraceMs: number;
+  /** How long a permission request waits for a person before it expires (it also ends with its attempt). */
+  approvalTimeoutMs: number;
   logLevel: string;
   /**
    * The level of the one line each HTTP request logs. Debug by default: a fleet's heartbeats and polls at info would
@@ -249,6 +251,14 @@ export function loadConfig(env: Env = process.env): Config {
         30,
         (n) => n >= 0.1 && n <= 86400,
         'a number of seconds (0.1-86400)',
+      ) * 1000,
+    approvalTimeoutMs:
+      number(
+        env,
+        'RUNPLANE_APPROVAL_TIMEOUT_SECONDS',
+        900,
+        (n) => n >= 1 && n <= 604800,
+        'a number of seconds (1-604800)',
       ) * 1000,
     bootstrapAdmin: bootstrapAdmin(env),
     logLevel,

@@ -22,6 +22,8 @@ export interface RunRequest {
   maxOutputBytes?: number;
   /** Run the program as this user (the agent must be root); see resolveUser. */
   runAs?: RunAs | null;
+  /** A directory the program may read but not write (permission answers); mounted read-only in a container. */
+  answersDir?: string;
   /** Container image (container executor only). */
   image?: string;
   /** Container limits (container executor only). */
@@ -83,6 +85,9 @@ export function resolveUser(name: string): RunAs {
 }
 
 /** A container name the agent can stop by (the engine's client process is not the container). */
+/** Where a container sees the permission answers directory (read-only). */
+export const CONTAINER_ANSWERS_DIR = '/runplane/answers';
+
 export const containerName = () => `runplane-${randomBytes(6).toString('hex')}`;
 
 /**
@@ -97,6 +102,7 @@ export function containerArgs(request: {
   env: Record<string, string>;
   limits?: ContainerLimits;
   runAs?: RunAs | null;
+  answersDir?: string;
 }) {
   return [
     'run',
@@ -121,6 +127,7 @@ export function containerArgs(request: {
     ...(request.runAs ? ['--user', `${request.runAs.uid}:${request.runAs.gid}`] : []),
     '--volume',
     `${request.cwd}:/work`,
+    ...(request.answersDir ? ['--volume', `${request.answersDir}:${CONTAINER_ANSWERS_DIR}:ro`] : []),
     '--workdir',
     '/work',
     ...Object.entries(request.env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),

@@ -490,6 +490,9 @@ export class Runner {
 
   private async executeSession(session: SessionTask, entry: ActiveTask) {
     const base = this.taskDir('session', session.id);
+    // Permission answers live beside the task dir, in a directory the agent keeps: a program run as another user
+    // reads them (group) but cannot rename or replace them (it owns nothing on the way).
+    const answersDir = this.taskDir('answers', session.id);
     try {
       const workDir = path.join(base, 'work');
       const home = path.join(base, 'home');
@@ -497,6 +500,8 @@ export class Runner {
       fs.mkdirSync(home, { mode: 0o700 });
       if (this.options.runAs) {
         for (const dir of [base, workDir, home]) fs.lchownSync(dir, this.options.runAs.uid, this.options.runAs.gid);
+        fs.chownSync(answersDir, process.getuid?.() ?? 0, this.options.runAs.gid);
+        fs.chmodSync(answersDir, 0o750);
       }
       const outcome = await runSession(session, {
         api: this.api,
@@ -512,6 +517,7 @@ export class Runner {
         graceMs: this.options.graceMs,
         maxOutputBytes: this.options.maxOutputBytes,
         runAs: this.options.runAs,
+        answersDir,
       });
       this.say(`task ${short(session.id)}: ${outcome}`, { taskId: session.id, attempt: session.attempt });
     } catch (error) {
@@ -520,6 +526,7 @@ export class Runner {
       throw error;
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
+      fs.rmSync(answersDir, { recursive: true, force: true });
     }
   }
 

@@ -5,13 +5,17 @@
 //   {"artifact": {"path", "name"?, "content_type"?}}       a regular file in the work dir, uploaded as an artifact
 //   {"progress": 0.5}                                      progress between 0 and 1
 //   {"result": <json>}                                     the session's result
+//   {"request_permission": {"scope", "resource", "reason", "ttl_seconds"?, "key"?}}
+//                                                          asks for a permission; the decision is written to
+//                                                          $RUNPLANE_PERMISSIONS_DIR/<key>.json (key: the given one,
+//                                                          else 1, 2, … in asking order) once known
 // The exit code decides succeeded (0) or failed; a cancel ends the process group and reports the session. Every
 // session the agent starts ends reported (succeeded, failed with a reason) unless the server took it back or the
 // agent stops (then the server requeues it): any error — the program's, a refused write — is reported as failed.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { operations } from '../client/index.ts';
-import { cleanEnv, type RunAs, runProgram } from './executor.ts';
+import { CONTAINER_ANSWERS_DIR, cleanEnv, type RunAs, runProgram } from './executor.ts';
 import { fitLine, LogShipper } from './log-shipper.ts';
 import { FatalServerError, ServerAnswer, type ServerApi, StaleAttempt } from './server-api.ts';
 
@@ -40,6 +44,11 @@ export interface SessionContext {
   graceMs: number;
   maxOutputBytes: number;
   runAs: RunAs | null;
+  /**
+   * Where permission decisions are written for the program: a directory the agent owns outside the work dir, so a
+   * program run as another user can read its answers but not swap the directory for a link.
+   */
+  answersDir: string;
 }
 
 interface LogEvent {
@@ -126,6 +135,11 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
   let refused: unknown = null;
   // Messages that call the server are handled in order, after the log lines before them.
   let messages: Promise<void> = Promise.resolve();
+  /** Permission requests asked so far (the default answer file names), and the decisions still awaited. */
+  let asked = 0;
+  const decisions = new Set<Promise<void>>();
+  // Waiting for a decision ends with the program, whatever ends it.
+  const answersOpen = new AbortController();
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   context.signal.addEventListener('abort', onAbort, { once: true });
@@ -157,6 +171,15 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
       await writes.update({ progress: Math.min(1, Math.max(0, message['progress'])) });
     } else if ('result' in message) {
       result = message['result'];
+    } else if (message['request_permission'] && typeof message['request_permission'] === 'object') {
+      const waiting = await askForPermission(
+        task,
+        context,
+        message['request_permission'] as PermissionMessage,
+        ++asked,
+        answersOpen.signal,
+      );
+      if (waiting) decisions.add(waiting);
     }
   };
 
@@ -176,6 +199,7 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
         {
           RUNPLANE_SESSION_ID: task.id,
           RUNPLANE_ATTEMPT: String(task.attempt),
+          RUNPLANE_PERMISSIONS_DIR: context.executor === 'container' ? CONTAINER_ANSWERS_DIR : context.answersDir,
           ...(task.latest_checkpoint ? { RUNPLANE_CHECKPOINT_FILE: '.runplane-checkpoint.json' } : {}),
         },
         context.home,
@@ -185,6 +209,7 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
       graceMs: context.graceMs,
       maxOutputBytes: context.maxOutputBytes,
       runAs: context.runAs,
+      answersDir: context.answersDir,
       signal: stop.signal,
       onLine: (line, stream) => {
         if (stream === 'stdout' && line.startsWith(PREFIX)) {
@@ -213,6 +238,8 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
       },
     });
     await messages;
+    answersOpen.abort();
+    await Promise.all(decisions);
     if (refused) throw refused;
     await events.flush();
     context.released.throwIfAborted();
@@ -236,8 +263,125 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
     await writes.update({ state: 'failed', error, ...(result !== null ? { result } : {}) });
     return `failed: ${error}`;
   } finally {
+    answersOpen.abort();
     context.signal.removeEventListener('abort', onAbort);
   }
+}
+
+interface PermissionMessage {
+  scope?: unknown;
+  resource?: unknown;
+  reason?: unknown;
+  ttl_seconds?: unknown;
+  key?: unknown;
+}
+
+/** What the program finds in its answer file. */
+interface PermissionAnswer {
+  id: string | null;
+  state: 'approved' | 'denied' | 'expired' | 'pending' | 'refused' | 'error';
+  scope: string;
+  resource: string;
+  token: string | null;
+  expires_at: string | null;
+  note: string | null;
+  error?: string;
+}
+
+type RequestAnswer = operations['createSessionPermissionRequest']['responses']['201']['content']['application/json'];
+
+/** The long poll of one wait for a decision, in seconds (the server allows up to 60). */
+const DECISION_WAIT_SECONDS = 30;
+
+/**
+ * Asks the server (in message order) and, if the request waits for a person, returns the wait for its decision,
+ * which runs beside the program and writes the answer file when the decision comes. A request the server refuses
+ * as invalid is answered `refused` in the file; a session the server took back ends everything (thrown).
+ */
+async function askForPermission(
+  task: SessionTask,
+  context: SessionContext,
+  message: PermissionMessage,
+  order: number,
+  open: AbortSignal,
+): Promise<Promise<void> | null> {
+  const key =
+    typeof message.key === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(message.key) ? message.key : String(order);
+  const scope = typeof message.scope === 'string' ? message.scope : '';
+  const resource = typeof message.resource === 'string' ? message.resource : '';
+  const write = (answer: Omit<PermissionAnswer, 'scope' | 'resource'>) =>
+    writeAnswer(context, key, { ...answer, scope, resource });
+  const headers = { 'x-runplane-attempt': task.attempt, 'x-runner-id': context.runnerId };
+  let first: RequestAnswer;
+  try {
+    first = await context.api.call(
+      (client, init) =>
+        client.POST('/v1/runners/sessions/{id}/permission-requests', {
+          ...init,
+          params: { path: { id: task.id }, header: headers },
+          body: {
+            scope,
+            resource,
+            reason: typeof message.reason === 'string' ? message.reason : '',
+            ...(typeof message.ttl_seconds === 'number' ? { ttl_seconds: message.ttl_seconds } : {}),
+          } as never,
+        }),
+      { taskId: task.id, signal: context.released },
+    );
+  } catch (error) {
+    if (!(error instanceof ServerAnswer) || !error.refused) throw error;
+    write({ id: null, state: 'refused', token: null, expires_at: null, note: null, error: error.reason });
+    return null;
+  }
+  const settle = (answer: RequestAnswer) =>
+    write({
+      id: answer.request.id,
+      state: answer.request.state,
+      token: answer.token,
+      expires_at: answer.token ? answer.request.grant_expires_at : null,
+      note: answer.request.note,
+    });
+  if (first.request.state !== 'pending') {
+    settle(first);
+    return null;
+  }
+  const id = first.request.id;
+  const signal = AbortSignal.any([open, context.released]);
+  return (async () => {
+    try {
+      for (;;) {
+        const answer = await context.api.call(
+          (client, init) =>
+            client.GET('/v1/runners/sessions/{id}/permission-requests/{request_id}', {
+              ...init,
+              params: {
+                path: { id: task.id, request_id: id },
+                query: { wait: DECISION_WAIT_SECONDS },
+                header: headers,
+              },
+            }),
+          { taskId: task.id, signal, timeoutMs: (DECISION_WAIT_SECONDS + 15) * 1000 },
+        );
+        if (answer.request.state !== 'pending') return settle(answer);
+      }
+    } catch (error) {
+      // The program ended or the session was taken back: nobody is left to read an answer.
+      if (signal.aborted || isGone(error, context.released)) return;
+      write({ id, state: 'error', token: null, expires_at: null, note: null, error: fitError(reasonOf(error)) });
+    }
+  })();
+}
+
+/**
+ * Writes `<key>.json` whole: a temporary file renamed into place, so a program that sees the name reads the whole
+ * answer. Readable by the program's user only (it holds a token).
+ */
+function writeAnswer(context: SessionContext, key: string, answer: PermissionAnswer): void {
+  const target = path.join(context.answersDir, `${key}.json`);
+  const temporary = path.join(context.answersDir, `.${key}.${process.pid}.tmp`);
+  fs.writeFileSync(temporary, `${JSON.stringify(answer)}\n`, { mode: 0o600, flag: 'wx' });
+  if (context.runAs) fs.chownSync(temporary, context.runAs.uid, context.runAs.gid);
+  fs.renameSync(temporary, target);
 }
 
 interface ArtifactMessage {

@@ -98,7 +98,7 @@ users
   .description('create a console user (offline: or update its role and password)')
   .option('--org <org>', 'org slug (not with --server: the admin key’s org)')
   .requiredOption('--email <email>', 'login email')
-  .requiredOption('--role <role>', 'viewer | operator | admin')
+  .requiredOption('--role <role>', 'viewer | approver | operator | admin')
   .option('--password-stdin', 'read the password from stdin instead of a prompt')
   .option('--server <url>', SERVER_HELP)
   .action(async (options: { org?: string; email: string; role: string; passwordStdin?: boolean; server?: string }) =>

@@ -500,6 +500,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/permission-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The org's permission requests; `state=pending` is the queue a person decides (oldest first) */
+        get: operations["listPermissionRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runners/permission-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending request: a grant for the asking attempt, its lifetime capped by the rule */
+        post: operations["approvePermissionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runners/permission-requests/{id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deny a pending request */
+        post: operations["denyPermissionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runners/profiles": {
         parameters: {
             query?: never;
@@ -832,6 +883,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runners/sessions/{id}/permission-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A session's permission requests and their decisions, newest first */
+        get: operations["listSessionPermissionRequests"];
+        put?: never;
+        /**
+         * The running attempt asks for a permission; its policy decides at once or a person will
+         * @description Fenced by `x-runplane-attempt` (and `x-runner-id`): only the attempt holding the session may ask, and the ask extends its lease. A rule with `allow` answers `approved` with the grant token in this answer (shown once); `deny` answers `denied`; otherwise the request is `pending` until a person decides or it expires.
+         */
+        post: operations["createSessionPermissionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runners/sessions/{id}/permission-requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One permission request; with `wait`, waits for its decision (long poll)
+         * @description The attempt that asked (sending its `x-runplane-attempt` and `x-runner-id`) receives the grant token of an approved request in the first answer after the decision, once; every other answer has `token: null`.
+         */
+        get: operations["getSessionPermissionRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runners/sessions/{id}/permissions": {
         parameters: {
             query?: never;
@@ -977,7 +1069,7 @@ export interface components {
             name: string;
             /** Format: date-time */
             revoked_at: string | null;
-            scopes: ("runners:read" | "runners:write" | "runners:dispatch" | "admin")[];
+            scopes: ("runners:read" | "runners:write" | "runners:dispatch" | "runners:approve" | "admin")[];
         };
         /** Artifact */
         Artifact: {
@@ -1053,7 +1145,7 @@ export interface components {
             name: string;
             /** Format: date-time */
             revoked_at: string | null;
-            scopes: ("runners:read" | "runners:write" | "runners:dispatch" | "admin")[];
+            scopes: ("runners:read" | "runners:write" | "runners:dispatch" | "runners:approve" | "admin")[];
         };
         /**
          * @example {
@@ -1134,6 +1226,51 @@ export interface components {
             /** Format: date-time */
             suspended_at: string | null;
             suspended_reason: string | null;
+        };
+        /**
+         * PermissionRequest
+         * @description A session's request for a grant and its decision
+         */
+        PermissionRequest: {
+            /** @description The attempt that asked: the only one its token is handed to */
+            attempt: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** @description `policy` when a rule decided, else the person (API key id or user); null while pending */
+            decided_by: string | null;
+            /**
+             * Format: date-time
+             * @description A pending request expires here at the latest (earlier when its attempt ends)
+             */
+            expires_at: string;
+            /** Format: date-time */
+            grant_expires_at: string | null;
+            grant_id: string | null;
+            id: string;
+            note: string | null;
+            reason: string;
+            resource: string;
+            /** @description The policy rule that matched (0-based); null: none did and the default `ask` applied */
+            rule_index: number | null;
+            runner_id: string | null;
+            scope: string;
+            session_id: string;
+            /** @enum {unknown} */
+            state: "pending" | "approved" | "denied" | "expired";
+            /** @description The token was handed to the asking attempt (it is shown once) */
+            token_delivered: boolean;
+            /** @description The grant lifetime asked for, capped by the matching rule */
+            ttl_seconds: number;
+        };
+        /** PermissionRequestAnswer */
+        PermissionRequestAnswer: {
+            /** @description The grant minted for that token; else null */
+            grant: components["schemas"]["Grant"] | null;
+            request: components["schemas"]["PermissionRequest"];
+            /** @description The grant token (`rpg_…`): only in the one answer that hands it to the asking attempt; null otherwise */
+            token: string | null;
         };
         /** PermissionRule */
         PermissionRule: {
@@ -1386,10 +1523,10 @@ export interface components {
             email: string;
             id: string;
             /**
-             * @description viewer: runners:read; operator: read, write and dispatch; admin: everything, this API included
+             * @description viewer: runners:read; approver: read and runners:approve (decides permission requests, raises budgets); operator: read, write and dispatch; admin: everything, this API included
              * @enum {unknown}
              */
-            role: "viewer" | "operator" | "admin";
+            role: "viewer" | "approver" | "operator" | "admin";
         };
     };
     responses: {
@@ -2388,7 +2525,7 @@ export interface operations {
                     kind: "operator" | "runner" | "standard";
                     name?: string;
                     /** @description Required for a standard key; a runner key defaults to runners:read and runners:write */
-                    scopes?: ("runners:read" | "runners:write" | "runners:dispatch" | "admin")[];
+                    scopes?: ("runners:read" | "runners:write" | "runners:dispatch" | "runners:approve" | "admin")[];
                 };
             };
         };
@@ -2483,10 +2620,10 @@ export interface operations {
                     /** @description At least 10 characters */
                     password: string;
                     /**
-                     * @description viewer: runners:read; operator: read, write and dispatch; admin: everything, this API included
+                     * @description viewer: runners:read; approver: read and runners:approve (decides permission requests, raises budgets); operator: read, write and dispatch; admin: everything, this API included
                      * @enum {unknown}
                      */
-                    role: "viewer" | "operator" | "admin";
+                    role: "viewer" | "approver" | "operator" | "admin";
                 };
             };
         };
@@ -2554,10 +2691,10 @@ export interface operations {
                     /** @description At least 10 characters */
                     password?: string;
                     /**
-                     * @description viewer: runners:read; operator: read, write and dispatch; admin: everything, this API included
+                     * @description viewer: runners:read; approver: read and runners:approve (decides permission requests, raises budgets); operator: read, write and dispatch; admin: everything, this API included
                      * @enum {unknown}
                      */
-                    role?: "viewer" | "operator" | "admin";
+                    role?: "viewer" | "approver" | "operator" | "admin";
                 };
             };
         };
@@ -2685,6 +2822,113 @@ export interface operations {
                             repositories: string[];
                         };
                     };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listPermissionRequests: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                session_id?: string;
+                state?: "pending" | "approved" | "denied" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PermissionRequest items, one page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PermissionRequest"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    approvePermissionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string;
+                    /** @description The grant lifetime; default what was asked; capped by the matching rule’s max_ttl_seconds */
+                    ttl_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A session's request for a grant and its decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionRequest"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    denyPermissionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A session's request for a grant and its decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionRequest"];
                 };
             };
             400: components["responses"]["InvalidRequest"];
@@ -3697,6 +3941,128 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    listSessionPermissionRequests: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                session_id?: string;
+                state?: "pending" | "approved" | "denied" | "expired";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PermissionRequest items, one page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PermissionRequest"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createSessionPermissionRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-runner-id"?: string;
+                /** @description Extension: the instanceId answered by register; a replaced instance gets 409 runner_replaced */
+                "x-runner-instance"?: string;
+                /** @description The attempt the runner was given; fences the write */
+                "x-runplane-attempt"?: number;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Shown to the person who decides */
+                    reason: string;
+                    /** @description What it wants to do it on (a repository, a path…); matched against the rules’ globs */
+                    resource: string;
+                    /** @description What the session wants to do: a Runplane scope (`runners:write`) or another system’s (`repo:write`) */
+                    scope: string;
+                    /** @default 900 */
+                    ttl_seconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The PermissionRequestAnswer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionRequestAnswer"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getSessionPermissionRequest: {
+        parameters: {
+            query?: {
+                /** @description Seconds to wait while the request is pending */
+                wait?: number;
+            };
+            header?: {
+                "x-runner-id"?: string;
+                /** @description Extension: the instanceId answered by register; a replaced instance gets 409 runner_replaced */
+                "x-runner-instance"?: string;
+                /** @description The attempt the runner was given; fences the write */
+                "x-runplane-attempt"?: number;
+            };
+            path: {
+                id: string;
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PermissionRequestAnswer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionRequestAnswer"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
     listSessionPermissions: {
         parameters: {
             query?: never;
@@ -3741,7 +4107,7 @@ export interface operations {
                     reason: string;
                     resource?: string;
                     /** @enum {unknown} */
-                    scope: "runners:read" | "runners:write" | "runners:dispatch" | "admin";
+                    scope: "runners:read" | "runners:write" | "runners:dispatch" | "runners:approve" | "admin";
                     ttl_seconds: number;
                 };
             };

@@ -6,6 +6,7 @@ import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
 import type { Core } from './context.ts';
 import { logLeasesExpired } from './domain-log.ts';
+import { expireOverdueRequests } from './permission-requests.ts';
 import { leasesEnded } from './work-announce.ts';
 
 const BATCH = 500;
@@ -36,6 +37,8 @@ export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> 
     leading: () => core.leadership?.leading ?? true,
     pass: async () => {
       await reapExpiredLeases(core);
+      // A permission request ends with its attempt or its deadline; readers see that at once, this writes it down.
+      await expireOverdueRequests(core);
       return false;
     },
   });

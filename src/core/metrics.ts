@@ -3,6 +3,7 @@
 // servers in one process (tests) do not mix their figures.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../store/db.ts';
+import { pendingRequestsByOrg } from '../store/sql/permission-requests.ts';
 import { type QueueFigure, queueFigures, runnerCounts } from '../store/sql/queues.ts';
 
 export interface PoolStats {
@@ -39,6 +40,25 @@ export class Metrics {
     name: 'runplane_requeues_total',
     help: 'Items handed back to the queue, by reason',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly permissionRequests = new Counter({
+    name: 'runplane_permission_requests_total',
+    help: 'Permission requests by how they were first decided: approved or denied by the policy, pending for a person, expired',
+    labelNames: ['decision'],
+    registers: [this.registry],
+  });
+  readonly permissionDecisions = new Histogram({
+    name: 'runplane_permission_decision_seconds',
+    help: 'From a permission request to a person deciding it, by decision',
+    labelNames: ['decision'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+  readonly budgetPauses = new Counter({
+    name: 'runplane_budget_pauses_total',
+    help: 'Sessions paused for reaching a budget, by the budget reached',
+    labelNames: ['budget'],
     registers: [this.registry],
   });
   readonly suspensions = new Counter({
@@ -88,6 +108,16 @@ export class Metrics {
       });
       return inFlight;
     };
+    new Gauge({
+      name: 'runplane_permission_requests_pending',
+      help: 'Permission requests waiting for a person, by org',
+      labelNames: ['org'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of await pendingRequestsByOrg(db)) this.set({ org: row.orgSlug }, row.count);
+      },
+    });
     new Gauge({
       name: 'runplane_queue_depth',
       help: 'Pending items by org, profile and required tag set',

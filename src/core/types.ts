@@ -1,8 +1,14 @@
 // The public shapes of the core, in one place. Facades translate these into their own JSON (camelCase or snake_case).
 import type { ItemState } from './states.ts';
 
-export type Scope = 'runners:read' | 'runners:write' | 'runners:dispatch' | 'admin';
-export const SCOPES: readonly Scope[] = ['runners:read', 'runners:write', 'runners:dispatch', 'admin'];
+export type Scope = 'runners:read' | 'runners:write' | 'runners:dispatch' | 'runners:approve' | 'admin';
+export const SCOPES: readonly Scope[] = [
+  'runners:read',
+  'runners:write',
+  'runners:dispatch',
+  'runners:approve',
+  'admin',
+];
 
 export interface Org {
   id: string;
@@ -229,6 +235,36 @@ export interface PolicyRules {
   permissions: PermissionRule[];
   budgets: Budgets;
   cancelGraceSeconds: number;
+}
+
+export type PermissionRequestState = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A session's request for a grant, asked by one attempt and decided by its policy or a person. */
+export interface PermissionRequest {
+  id: string;
+  orgId: string;
+  sessionId: string;
+  /** The attempt that asked: the only one the grant's token is handed to. */
+  attempt: number;
+  runnerId: string | null;
+  scope: string;
+  resource: string;
+  reason: string;
+  ttlSeconds: number;
+  state: PermissionRequestState;
+  /** `policy` when a rule decided; else the deciding person's actor; null while pending or once expired. */
+  decidedBy: string | null;
+  /** The index of the rule that matched; null when none did (the default `ask`). */
+  ruleIndex: number | null;
+  note: string | null;
+  /** The grant minted for the token, once it was handed out. */
+  grantId: string | null;
+  grantExpiresAt: Date | null;
+  tokenDelivered: boolean;
+  createdAt: Date;
+  /** When a pending request expires at the latest. */
+  expiresAt: Date;
+  decidedAt: Date | null;
 }
 
 export interface PolicyVersion {

@@ -34,11 +34,13 @@ const scryptAsync = promisify(scrypt) as (
   options: object,
 ) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+export const ROLES: readonly Role[] = ['viewer', 'approver', 'operator', 'admin'];
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 
 export const ROLE_SCOPES: Record<Role, Scope[]> = {
   viewer: ['runners:read'],
+  // Decides permission requests and raises budgets; dispatches and changes nothing else.
+  approver: ['runners:read', 'runners:approve'],
   operator: ['runners:read', 'runners:write', 'runners:dispatch'],
   admin: ['admin'],
 };

@@ -30,6 +30,7 @@ import { adminRoutes } from './v1/admin.ts';
 import { artifactRoutes } from './v1/artifacts.ts';
 import { eventRoutes } from './v1/events.ts';
 import { integrationRoutes } from './v1/integrations.ts';
+import { permissionRequestRoutes } from './v1/permission-requests.ts';
 import { permissionRoutes } from './v1/permissions.ts';
 import { policyRoutes } from './v1/policies.ts';
 import { profileRoutes } from './v1/profiles.ts';
@@ -211,6 +212,7 @@ export async function buildApp(core: Core, options: AppOptions = {}): Promise<Fa
   await app.register(eventRoutes, { core });
   await app.register(artifactRoutes, { core });
   await app.register(permissionRoutes, { core });
+  await app.register(permissionRequestRoutes, { core });
   await app.register(integrationRoutes, { core });
   await app.register(adminRoutes, { core, authenticator });
   await app.register(metricsRoutes, { core });

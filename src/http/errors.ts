@@ -57,6 +57,9 @@ function validationPayload(error: FastifyError): ErrorPayload {
   const segments = (first?.instancePath ?? '').split('/').filter(Boolean);
   const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
   if (missing) segments.push(missing);
+  // A field the schema does not know: name it, not the object holding it.
+  const unknown = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  if (unknown) segments.push(unknown);
   const field = segments.reduce(
     (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part),
     '',
@@ -66,7 +69,9 @@ function validationPayload(error: FastifyError): ErrorPayload {
   const allowed = (first?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
   const message = missing
     ? `${subject} is required (${where})`
-    : `${subject} ${detail}${allowed ? `: ${allowed.join(', ')}` : ''} (${where})`;
+    : unknown
+      ? `${subject} is not a field of this request; remove it (${where})`
+      : `${subject} ${detail}${allowed ? `: ${allowed.join(', ')}` : ''} (${where})`;
   return { code: 'invalid_request', message, field: field || where };
 }
 

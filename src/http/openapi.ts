@@ -146,7 +146,11 @@ export const TAGS = [
   },
   { name: 'events', description: "A session's append-only event log, as pages or a live server-sent event stream." },
   { name: 'artifacts', description: 'Files a session produced: streamed uploads, listing and download.' },
-  { name: 'permissions', description: 'Permission grants a session holds (rpg_ tokens), given and revoked.' },
+  {
+    name: 'permissions',
+    description:
+      'Permission grants a session holds (rpg_ tokens), given and revoked; permission requests a running session asks and its policy or a person decides.',
+  },
   { name: 'integrations', description: 'Which repositories an organisation binds to which code host.' },
   { name: 'audit', description: 'Who did what and when: the audit log of an organisation.' },
   { name: 'admin', description: 'Extension: API keys and console users of an organisation (scope admin).' },

@@ -6,7 +6,10 @@ import { STORE_KINDS } from '../support/stores.ts';
 
 type Route = [method: string, path: string, scope: Scope, body?: unknown];
 
-/** Every /v1 route with the scope the contract gives it; `:s` is a session, `:p` a profile, `:g` a grant. */
+/**
+ * Every /v1 route with the scope the contract gives it; `:s` is a session, `:p` a profile, `:g` a grant, `:c` a
+ * session a runner holds and `:q` a permission request it asked.
+ */
 const ROUTES: Route[] = [
   ['GET', '/v1/runners/profiles', 'runners:read'],
   ['GET', '/v1/runners/profiles/:p', 'runners:read'],
@@ -45,12 +48,23 @@ const ROUTES: Route[] = [
   ['POST', '/v1/runners/sessions/:s/replay', 'runners:dispatch'],
   ['POST', '/v1/runners/profiles/:p/suspend', 'admin', { reason: 'test' }],
   ['POST', '/v1/runners/profiles/:p/unsuspend', 'admin'],
+  [
+    'POST',
+    '/v1/runners/sessions/:c/permission-requests',
+    'runners:write',
+    { scope: 'repo:write', resource: 'r', reason: 'why' },
+  ],
+  ['GET', '/v1/runners/sessions/:c/permission-requests', 'runners:read'],
+  ['GET', '/v1/runners/sessions/:c/permission-requests/:q', 'runners:read'],
+  ['GET', '/v1/runners/permission-requests', 'runners:read'],
+  ['POST', '/v1/runners/permission-requests/:q/approve', 'runners:approve', {}],
+  ['POST', '/v1/runners/permission-requests/:q/deny', 'runners:approve', {}],
 ];
 
 describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
   const t = useTestServer(kind);
   let admin: Client;
-  let ids: { s: string; p: string; g: string };
+  let ids: { s: string; p: string; g: string; c: string; q: string };
 
   beforeEach(async () => {
     admin = await t.client(['admin']);
@@ -59,10 +73,20 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
     const g = (
       await admin.post(`/v1/runners/sessions/${s}/permissions`, { scope: 'runners:read', reason: 'r', ttl_seconds: 60 })
     ).body.id;
-    ids = { s, p, g };
+    const c = (await admin.post('/v1/runners/sessions', { profile_id: p, task_id: 'c', input: {} })).body.id;
+    const runner = { 'x-runner-id': 'sec-runner' };
+    await admin.post('/api/runners/register', undefined, runner);
+    const { attempt } = (await admin.post(`/v1/runners/sessions/${c}/claim`, { runner_id: 'sec-runner' })).body;
+    const asked = await admin.post(
+      `/v1/runners/sessions/${c}/permission-requests`,
+      { scope: 'repo:write', resource: 'r', reason: 'why' },
+      { ...runner, 'x-runplane-attempt': String(attempt) },
+    );
+    ids = { s, p, g, c, q: asked.body.request.id };
   });
 
-  const fill = (text: string) => text.replace(':s', ids.s).replace(':p', ids.p).replace(':g', ids.g);
+  const fill = (text: string) =>
+    text.replace(':s', ids.s).replace(':p', ids.p).replace(':g', ids.g).replace(':c', ids.c).replace(':q', ids.q);
   const send = (api: Client, [method, path, , body]: Route) => {
     const payload =
       typeof body === 'string' ? body : body === undefined ? undefined : JSON.parse(fill(JSON.stringify(body)));

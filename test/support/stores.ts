@@ -32,6 +32,7 @@ export async function openTestStore(kind: StoreKind, poolSize = 40): Promise<Db>
 
 const TABLES = [
   'audit_log',
+  'permission_requests',
   'permission_grants',
   'artifact_chunks',
   'artifacts',

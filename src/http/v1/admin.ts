@@ -71,8 +71,10 @@ const presentKey = (key: ApiKey) => ({
   expires_at: key.expiresAt ? key.expiresAt.toISOString() : null,
 });
 
-const RoleSchema = Type.Enum(['viewer', 'operator', 'admin'], {
-  description: 'viewer: runners:read; operator: read, write and dispatch; admin: everything, this API included',
+const RoleSchema = Type.Enum(['viewer', 'approver', 'operator', 'admin'], {
+  description:
+    'viewer: runners:read; approver: read and runners:approve (decides permission requests, raises budgets); ' +
+    'operator: read, write and dispatch; admin: everything, this API included',
 });
 const Password = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters' });
 const UserSchema = Type.Object(

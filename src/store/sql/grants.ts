@@ -44,12 +44,14 @@ export async function insertGrant(
     resource: string | null;
     tokenHash: string;
     createdBy: string;
+    /** The lifetime from now, or the instant it ends (a grant minted for a decision made earlier). */
     ttlSeconds: number;
+    expiresAt?: Date | null;
   },
 ): Promise<Grant> {
   const rows = await q.query<GrantRow>(
     `insert into permission_grants (id, org_id, item_id, scope, reason, resource, token_hash, created_by, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 second')
+     values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($10::timestamptz, now() + $9 * interval '1 second'))
      returning *, ${STATUS}`,
     [
       grant.id,
@@ -61,6 +63,7 @@ export async function insertGrant(
       grant.tokenHash,
       grant.createdBy,
       grant.ttlSeconds,
+      grant.expiresAt ?? null,
     ],
   );
   return toGrant(rows[0]!);

@@ -1,7 +1,7 @@
 // Console users and their login sessions.
 import type { Queryable } from '../db.ts';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+export type Role = 'viewer' | 'approver' | 'operator' | 'admin';
 
 export interface User {
   id: string;
