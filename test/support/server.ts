@@ -79,6 +79,8 @@ export function useTestServer(
     config?: Partial<Config> | (() => Partial<Config>);
     reaper?: boolean;
     log?: Logger;
+    /** Empty every table before each test (default); false keeps what a beforeAll set up (a runner process's key). */
+    resetEachTest?: boolean;
   } = {},
 ): TestServerFixture {
   const fixture = {
@@ -95,7 +97,7 @@ export function useTestServer(
     await fixture.db?.close();
   });
   beforeEach(async () => {
-    await resetStore(fixture.db);
+    if (options.resetEachTest !== false) await resetStore(fixture.db);
   });
   return fixture;
 }

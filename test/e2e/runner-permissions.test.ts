@@ -1,0 +1,151 @@
+// A real `runplane runner` and a session program that asks for a permission with the line protocol
+// (`::runplane::{"request_permission": …}`) and reads the decision from $RUNPLANE_PERMISSIONS_DIR/<key>.json:
+// allow gives it a token at once, ask waits until a person approves (then the token works on the session's routes
+// and nowhere else), deny and expiry end the wait with that state.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunnerProcess, startRunnerProcess } from '../support/processes.ts';
+import { type Client, useTestServer } from '../support/server.ts';
+import { STORE_KINDS } from '../support/stores.ts';
+import { until } from '../support/wait.ts';
+
+const FINISHED = ['succeeded', 'failed', 'cancelled'];
+
+const PROGRAM = `
+import fs from 'node:fs';
+const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+const ask = { scope: input.scope, resource: input.resource, reason: 'e2e', ttl_seconds: 300, key: 'p' };
+console.log('::runplane::' + JSON.stringify({ request_permission: ask }));
+const file = process.env.RUNPLANE_PERMISSIONS_DIR + '/p.json';
+while (!fs.existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 50));
+const answer = JSON.parse(fs.readFileSync(file, 'utf8'));
+let used = null;
+if (answer.token) {
+  const auth = { authorization: 'Bearer ' + answer.token };
+  const own = await fetch(input.server + '/v1/runners/sessions/' + process.env.RUNPLANE_SESSION_ID + '/events', {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify([{ type: 'used_token', level: 'info', message: 'posted with the granted token' }]),
+  });
+  const elsewhere = await fetch(input.server + '/v1/runners/profiles', { headers: auth });
+  used = { own: own.status, elsewhere: elsewhere.status };
+}
+const mode = (fs.statSync(file).mode & 0o777).toString(8);
+console.log('::runplane::' + JSON.stringify({ result: { state: answer.state, used, mode, note: answer.note } }));
+`;
+
+const kind = STORE_KINDS.at(-1)!;
+
+describe(`a session program asking for permissions through a real runner (${kind} store)`, { timeout: 60_000 }, () => {
+  const t = useTestServer(kind, { reaper: true, resetEachTest: false, config: { approvalTimeoutMs: 2_000 } });
+  let root: string;
+  let runner: RunnerProcess;
+  let admin: Client;
+  let approver: Client;
+  let profileId: string;
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-permissions-'));
+    const program = path.join(root, 'job.mjs');
+    fs.writeFileSync(program, PROGRAM);
+    admin = await t.client(['admin']);
+    approver = await t.client(['runners:read', 'runners:approve']);
+    profileId = (await admin.post('/v1/runners/profiles', { name: 'governed' })).body.id;
+    const put = await admin.call('PUT', `/v1/runners/profiles/${profileId}/policy`, {
+      permissions: [
+        { scope: 'runners:write', resource: 'sessions/allowed', action: 'allow' },
+        { scope: 'runners:write', resource: 'sessions/forbidden', action: 'deny' },
+        { scope: 'runners:write', resource: 'sessions/**', action: 'ask', max_ttl_seconds: 600 },
+      ],
+    });
+    expect(put.status).toBe(200);
+    const runnerKey = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
+    runner = startRunnerProcess(
+      [
+        '--server',
+        t.server.url,
+        '--id',
+        'governed-1',
+        '--profiles',
+        profileId,
+        '--session-command',
+        `"${process.execPath}" "${program}"`,
+        '--heartbeat',
+        '0.5',
+        '--grace',
+        '1',
+        '--work-dir',
+        path.join(root, 'work'),
+      ],
+      { RUNPLANE_API_KEY: runnerKey.authorization.replace('Bearer ', '') },
+    );
+    await runner.waitFor('registered');
+  }, 120_000);
+
+  afterAll(async () => {
+    await runner?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const dispatch = async (resource: string) => {
+    const reply = await admin.post('/v1/runners/sessions', {
+      profile_id: profileId,
+      task_id: resource.replace('/', '-'),
+      input: { scope: 'runners:write', resource, server: t.server.url },
+    });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+    return reply.body.id as string;
+  };
+  const finished = (id: string) =>
+    until(
+      async () => (await admin.get(`/v1/runners/sessions/${id}`)).body,
+      (session) => FINISHED.includes(session.state),
+      30_000,
+    );
+  const pendingFor = (id: string) =>
+    until(
+      async () => (await approver.get(`/v1/runners/permission-requests?state=pending&session_id=${id}`)).body.items,
+      (items: { id: string }[]) => items.length === 1,
+      20_000,
+    );
+
+  it('allow: the program gets a token at once that works on its session and nowhere else', async () => {
+    const id = await dispatch('sessions/allowed');
+    const session = await finished(id);
+    expect(session.state, runner.output()).toBe('succeeded');
+    expect(session.result).toEqual({ state: 'approved', used: { own: 200, elsewhere: 403 }, mode: '600', note: null });
+    const types = (await admin.get(`/v1/runners/sessions/${id}/events?limit=500`)).body.items.map(
+      (event: { type: string }) => event.type,
+    );
+    expect(types).toEqual(expect.arrayContaining(['permission_requested', 'permission_approved', 'used_token']));
+  });
+
+  it('ask: the program waits until a person approves, then uses its token', async () => {
+    const id = await dispatch('sessions/review');
+    const request = (await pendingFor(id))[0]!;
+    expect(request).toMatchObject({ scope: 'runners:write', resource: 'sessions/review', runner_id: 'governed-1' });
+    const approved = await approver.post(`/v1/runners/permission-requests/${request.id}/approve`, { note: 'go' });
+    expect(approved.status).toBe(200);
+    const session = await finished(id);
+    expect(session.result).toEqual({ state: 'approved', used: { own: 200, elsewhere: 403 }, mode: '600', note: 'go' });
+    const audit = (await admin.get(`/v1/audit?target=${encodeURIComponent(`${id}/${request.id}`)}`)).body.items;
+    expect(audit.map((record: { actor: string }) => record.actor)).toContain(approved.body.decided_by);
+  });
+
+  it('deny by the policy and deny by a person end the wait denied, with no token', async () => {
+    const byPolicy = await dispatch('sessions/forbidden');
+    expect((await finished(byPolicy)).result).toMatchObject({ state: 'denied', used: null });
+    const byPerson = await dispatch('sessions/person');
+    const request = (await pendingFor(byPerson))[0]!;
+    await approver.post(`/v1/runners/permission-requests/${request.id}/deny`, { note: 'no' });
+    expect((await finished(byPerson)).result).toMatchObject({ state: 'denied', used: null, note: 'no' });
+  });
+
+  it('a request nobody decides expires, and the program learns it', async () => {
+    const id = await dispatch('sessions/nobody');
+    const session = await finished(id);
+    expect(session.result).toMatchObject({ state: 'expired', used: null });
+  });
+});
