@@ -61,12 +61,16 @@ interface TaskWrites {
   logs(lines: string[]): Promise<unknown>;
   status(phase: string): Promise<unknown>;
   result(result: Record<string, unknown>): Promise<unknown>;
+  /** A `usage` event in the task's log (a review task is a session of the built-in profile). */
+  usage(tokens: number): Promise<unknown>;
 }
 
 interface ActiveTask {
   /** Stops the task's program (cancel, release, drain timeout). */
   abort: AbortController;
   cancelled: boolean;
+  /** The server asked to pause the session (a budget was reached): stop the program, then pause it. */
+  pauseRequested: boolean;
   /** Aborted, with a StaleAttempt saying why, once the server took the task back: no write for it is sent after. */
   release: AbortController;
   /** When the claim answer arrived: its lease runs from then until a heartbeat extends it. */
@@ -278,6 +282,7 @@ export class Runner {
       );
       this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
       for (const id of reply.data.cancelTaskIds) this.cancel(id);
+      for (const id of reply.data.pauseTaskIds ?? []) this.pause(id);
       for (const id of reply.data.staleTaskIds ?? []) {
         this.release(id, 'the server released it (this runner instance no longer holds it)');
       }
@@ -329,6 +334,15 @@ export class Runner {
       ? (entry.release.signal.reason as StaleAttempt).message
       : `its lease moved on (${(error as Error).message})`;
     this.say(`task ${short(taskId)}: dropped, ${why}`, { taskId });
+  }
+
+  /** A budget was reached: the program is stopped (SIGTERM, so it may checkpoint first) and the session paused. */
+  private pause(taskId: string) {
+    const task = this.active.get(taskId);
+    if (!task || task.pauseRequested || task.cancelled || task.release.signal.aborted) return;
+    task.pauseRequested = true;
+    this.say(`task ${short(taskId)}: the server asks to pause it (a budget was reached); stopping it`, { taskId });
+    task.abort.abort();
   }
 
   private cancel(taskId: string) {
@@ -458,6 +472,7 @@ export class Runner {
     const entry: ActiveTask = {
       abort: new AbortController(),
       cancelled: false,
+      pauseRequested: false,
       release: new AbortController(),
       claimedAt,
       done: Promise.resolve(),
@@ -512,6 +527,7 @@ export class Runner {
         home,
         signal: entry.abort.signal,
         cancelled: () => entry.cancelled,
+        pauseRequested: () => entry.pauseRequested,
         released: entry.release.signal,
         timeoutMs: this.options.timeoutMs,
         graceMs: this.options.graceMs,
@@ -547,6 +563,16 @@ export class Runner {
         this.api.call(
           (client, init) =>
             client.POST('/api/runners/tasks/{id}/status', { ...init, params, body: { status: status as ReviewPhase } }),
+          options,
+        ),
+      usage: (tokens) =>
+        this.api.call(
+          (client, init) =>
+            client.POST('/v1/runners/sessions/{id}/events', {
+              ...init,
+              params,
+              body: [{ type: 'usage', level: 'info', message: `${tokens} model tokens`, data: { tokens } }],
+            }),
           options,
         ),
       result: (result) =>
@@ -597,6 +623,9 @@ export class Runner {
           allowFileRepos: this.options.allowFileRepos,
           maxOutputBytes: this.options.maxOutputBytes,
           runAs: this.options.runAs,
+          usage: async (spent) => {
+            await writes.usage(spent.tokens);
+          },
         });
       } catch (error) {
         if (movedOn(error) || error instanceof FatalServerError || entry.release.signal.aborted) throw error;

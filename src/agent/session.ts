@@ -38,6 +38,8 @@ export interface SessionContext {
   home: string;
   signal: AbortSignal;
   cancelled: () => boolean;
+  /** The server asked to pause the session (a budget was reached). */
+  pauseRequested?: () => boolean;
   /** Aborts once the server took the session back; from then on nothing more is written for it. */
   released: AbortSignal;
   timeoutMs: number;
@@ -244,6 +246,11 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
     await events.flush();
     context.released.throwIfAborted();
     if (pausing) return 'paused';
+    if (context.pauseRequested?.() && !context.cancelled()) {
+      // The program had its grace to write a checkpoint line (handled above); the pause keeps the latest one.
+      await writes.checkpoint({ pause: true });
+      return 'paused: a budget was reached';
+    }
     if (context.cancelled()) {
       await writes.update({ state: 'failed', error: 'cancelled on request' });
       return 'cancelled';

@@ -724,7 +724,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Partial update: state, progress, metadata (merged), result */
+        /**
+         * Partial update: state, progress, metadata (merged), result; budget with runners:approve
+         * @description State, progress, metadata and result take runners:write (a runner sends its attempt headers). `budget` (extension) takes runners:approve: it changes the session's own limits over its pinned policy's.
+         */
         patch: operations["updateSession"];
         trace?: never;
     };
@@ -1439,6 +1442,13 @@ export interface components {
          *       "policy_version": 2,
          *       "replay_of": null,
          *       "replays": [],
+         *       "pause_requested": false,
+         *       "pause_reason": null,
+         *       "budget": {},
+         *       "usage": {
+         *         "tokens": 1200,
+         *         "cost_usd": 0.02
+         *       },
          *       "created_at": "2026-12-01T09:00:00.000Z",
          *       "updated_at": "2026-12-01T09:00:30.000Z",
          *       "started_at": "2026-12-01T09:00:05.000Z",
@@ -1447,6 +1457,12 @@ export interface components {
          */
         Session: {
             attempt: number;
+            /** @description Extension: the session's own limits, over its pinned policy's budgets (PATCH with runners:approve) */
+            budget: {
+                max_cost_usd?: number;
+                max_tokens?: number;
+                max_wall_seconds?: number;
+            };
             cancel_requested: boolean;
             /** Format: date-time */
             created_at: string;
@@ -1465,6 +1481,10 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description Extension: why the server asked for the pause or paused the session (`budget_reached`) */
+            pause_reason: string | null;
+            /** @description Extension: the server asks the runner to pause the session (checkpoint with pause) — a budget was reached */
+            pause_requested: boolean;
             phase: string | null;
             /** @description Extension: the profile policy version pinned at dispatch; null when the profile had none */
             policy_version: number | null;
@@ -1484,6 +1504,11 @@ export interface components {
             task_id: string | null;
             /** Format: date-time */
             updated_at: string;
+            /** @description Extension: what the session spent, summed from its `usage` events */
+            usage: {
+                cost_usd: number;
+                tokens: number;
+            };
         };
         /** Task */
         Task: {
@@ -1919,6 +1944,8 @@ export interface operations {
                         data: components["schemas"]["Runner"] & {
                             /** @description Extension: stop these tasks and report */
                             cancelTaskIds: string[];
+                            /** @description Extension: these sessions reached a budget; checkpoint them with pause */
+                            pauseTaskIds: string[];
                             /** @description Extension: listed tasks this runner no longer holds; stop them without reporting */
                             staleTaskIds: string[];
                         };
@@ -3517,6 +3544,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Extension, scope runners:approve: change the session's own limits (null removes one; the pinned policy's apply) */
+                    budget?: {
+                        max_cost_usd?: number | null;
+                        max_tokens?: number | null;
+                        max_wall_seconds?: number | null;
+                    };
                     error?: string;
                     metadata?: {
                         [key: string]: unknown;
@@ -3858,6 +3891,8 @@ export interface operations {
                         /** @description Extension: the session was asked to stop */
                         cancel_requested: boolean;
                         items: components["schemas"]["Event"][];
+                        /** @description Extension: the session reached a budget; checkpoint with pause */
+                        pause_requested: boolean;
                     };
                 };
             };
@@ -3929,6 +3964,8 @@ export interface operations {
                         cancel_requested: boolean;
                         /** Format: date-time */
                         lease_expires_at: string | null;
+                        /** @description Extension: the session reached a budget; checkpoint with pause */
+                        pause_requested: boolean;
                         state: string;
                     };
                 };

@@ -4,6 +4,7 @@
 // that are still leased (a finished item keeps its state whatever its lease column says).
 import { expireLeases } from '../store/sql/items.ts';
 import { type LoopLog, startLoop } from './background-loop.ts';
+import { enforceBudgets, forceOverduePauses } from './budgets.ts';
 import type { Core } from './context.ts';
 import { logLeasesExpired } from './domain-log.ts';
 import { expireOverdueRequests } from './permission-requests.ts';
@@ -39,6 +40,9 @@ export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> 
       await reapExpiredLeases(core);
       // A permission request ends with its attempt or its deadline; readers see that at once, this writes it down.
       await expireOverdueRequests(core);
+      // Budgets: wall time passes without any write, and a runner may ignore a pause request.
+      await enforceBudgets(core);
+      await forceOverduePauses(core);
       return false;
     },
   });

@@ -65,6 +65,8 @@ export interface HeartbeatAnswer {
   runner: Runner;
   /** Held tasks whose cancellation was requested: stop them and report. */
   cancelTaskIds: string[];
+  /** Held sessions the server asks to pause (a budget was reached): checkpoint them with pause. */
+  pauseTaskIds: string[];
   /** Listed tasks this runner no longer holds: stop them without reporting. */
   staleTaskIds: string[];
   /** Leases this heartbeat released (unlisted, or claimed before an idle runner's previous heartbeat). */
@@ -114,6 +116,7 @@ export async function heartbeat(
   return {
     runner: { ...beat.runner, activeItems: held.extended.length + held.unlisted.length - releasedIds.size },
     cancelTaskIds: held.cancelRequested.filter((id) => !releasedIds.has(id)),
+    pauseTaskIds: held.pauseRequested.filter((id) => !releasedIds.has(id)),
     staleTaskIds: (listed ?? []).filter((id) => !extended.has(id)),
     releasedTaskIds: [...releasedIds],
   };

@@ -15,11 +15,13 @@ import {
   listItems,
   lockItem,
   updateItem,
+  usageOf,
   writeItemRow,
 } from '../store/sql/items.ts';
 import { latestPolicyVersion } from '../store/sql/policies.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
+import { checkUsageEvents, enforceBudgets, forgetPause, notePauseCarriedOut } from './budgets.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -313,8 +315,10 @@ export async function checkpointSession(
       : { ...checkpoint, change: { lease: 'extend' } },
     writeItemRow,
   );
-  if (fast) return { item: fast.item, checkpoint: fast.checkpoint };
-  return checkpointSessionLocked(core, orgId, id, request, writer);
+  const done = fast
+    ? { item: fast.item, checkpoint: fast.checkpoint }
+    : await checkpointSessionLocked(core, orgId, id, request, writer);
+  return { ...done, item: await notePauseCarriedOut(core.db, done.item) };
 }
 
 /** The engine's checkpoint (lock, check, write, in one transaction); the statement above is tested against it. */
@@ -371,8 +375,9 @@ export async function resumeSession(core: Core, orgId: string, id: string, actor
     id,
     { actor },
     'resume',
-    (tx, current) =>
-      transition(tx, current, 'pending', {
+    async (tx, current) => {
+      await forgetPause(tx, id);
+      return transition(tx, current, 'pending', {
         reason: 'resumed',
         operator: actor,
         lease: 'clear',
@@ -380,7 +385,8 @@ export async function resumeSession(core: Core, orgId: string, id: string, actor
         error: null,
         failureReason: null,
         unfinished: true,
-      }),
+      });
+    },
     {
       what: 'session',
       operatorAllowed: (current) =>
@@ -404,12 +410,23 @@ export async function appendSessionEvents(
   id: string,
   events: NewEvent[],
   writer: WriterIdentity,
-): Promise<{ events: ItemEvent[]; cancelRequested: boolean }> {
-  const { head, events: stored } = await appendItemEvents(core, orgId, id, events, writer, {
+): Promise<{ events: ItemEvent[]; cancelRequested: boolean; pauseRequested: boolean }> {
+  checkUsageEvents(events);
+  const appended = await appendItemEvents(core, orgId, id, events, writer, {
     what: 'session',
     operatorAllowed: () => true,
   });
-  return { events: stored, cancelRequested: head.state === 'cancel_requested' };
+  const spent = usageOf(events);
+  // Spending may cross a budget: the runner hears it in this answer (the reaper may have asked first).
+  let reached = false;
+  if (spent.tokens > 0 || spent.costUsd > 0) {
+    reached = (await enforceBudgets(core, id)) > 0 || (await getItem(core.db, orgId, id))?.pauseRequestedAt != null;
+  }
+  return {
+    events: appended.events,
+    cancelRequested: appended.head.state === 'cancel_requested',
+    pauseRequested: (appended.pauseRequested || reached) && appended.head.state !== 'cancel_requested',
+  };
 }
 export async function readSessionEvents(
   q: Queryable,

@@ -100,6 +100,15 @@ export interface Item {
   idempotencyKey: string | null;
   idempotencyHash: string | null;
   lastCheckpointSeq: number;
+  /** The session's own budget limits, over its pinned policy's (null: the policy's alone). */
+  budget: Budgets | null;
+  /** Summed from its `usage` events. */
+  usageTokens: number;
+  usageCostUsd: number;
+  /** The server asked the runner to pause the session (a budget was reached); null otherwise. */
+  pauseRequestedAt: Date | null;
+  /** Why the session was asked to pause or is paused by the server (`budget_reached`); null otherwise. */
+  pauseReason: string | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;

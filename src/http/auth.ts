@@ -11,6 +11,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope a caller must hold; `public` for routes without credentials. */
     scope?: Scope | 'public';
+    /**
+     * A scope that also lets a caller in, for the parts of the route it governs; the handler checks which part
+     * the request touches (PATCH of a session: its budget takes runners:approve, the rest runners:write).
+     */
+    orScope?: Scope;
     /** `always`: a console session must send its CSRF token even on GET (a GET that claims work). */
     csrf?: 'always';
   }
@@ -69,7 +74,8 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
       if (error instanceof DomainError && error.kind === 'unauthenticated') failures.record(request.ip);
       throw error;
     }
-    if (!principal.scopes.has(scope)) {
+    const orScope = request.routeOptions.config.orScope;
+    if (!principal.scopes.has(scope) && !(orScope && principal.scopes.has(orScope))) {
       throw forbidden(`this credential lacks the ${scope} scope; create a key with --scopes ${scope}`);
     }
     if (principal.sessionId !== undefined && !isOwnSession(request, principal.sessionId)) {

@@ -32,6 +32,8 @@ export interface ReviewContext {
   maxOutputBytes: number;
   /** --run-as: git and the reviewer run as this user. */
   runAs: RunAs | null;
+  /** Reports what the built-in reviewer spent (a `usage` event the server sums against the budgets). */
+  usage?: (spent: { tokens: number }) => Promise<void>;
 }
 
 export type ReviewSubmission = Omit<ReviewResult, 'status' | 'error'> & {
@@ -159,6 +161,7 @@ export async function runReview(input: unknown, context: ReviewContext): Promise
     metrics['promptTokens'] = output.usage.promptTokens;
     metrics['completionTokens'] = output.usage.completionTokens;
     metrics['modelRequests'] = output.usage.requests;
+    await context.usage?.({ tokens: output.usage.promptTokens + output.usage.completionTokens });
   }
   const reviewMs = Date.now() - reviewStarted;
   await context.phase('submitting');

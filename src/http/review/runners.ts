@@ -187,6 +187,9 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
               RunnerSchema,
               Type.Object({
                 cancelTaskIds: Type.Array(Type.String(), { description: 'Extension: stop these tasks and report' }),
+                pauseTaskIds: Type.Array(Type.String(), {
+                  description: 'Extension: these sessions reached a budget; checkpoint them with pause',
+                }),
                 staleTaskIds: Type.Array(Type.String(), {
                   description: 'Extension: listed tasks this runner no longer holds; stop them without reporting',
                 }),
@@ -198,7 +201,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
       },
     },
     async (request) => {
-      const { runner, cancelTaskIds, staleTaskIds } = await heartbeat(
+      const { runner, cancelTaskIds, pauseTaskIds, staleTaskIds } = await heartbeat(
         core,
         principalOf(request).orgId,
         request.params.id,
@@ -210,7 +213,7 @@ export const runnerRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
           instance: instanceOf(request),
         },
       );
-      return { data: { ...presentRunner(runner), cancelTaskIds, staleTaskIds } };
+      return { data: { ...presentRunner(runner), cancelTaskIds, pauseTaskIds, staleTaskIds } };
     },
   );
 

@@ -34,20 +34,27 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (app
           200: Type.Object({
             items: Type.Array(EventSchema),
             cancel_requested: Type.Boolean({ description: 'Extension: the session was asked to stop' }),
+            pause_requested: Type.Boolean({
+              description: 'Extension: the session reached a budget; checkpoint with pause',
+            }),
           }),
           ...errorResponses,
         },
       },
     },
     async (request) => {
-      const { events: stored, cancelRequested } = await appendSessionEvents(
+      const {
+        events: stored,
+        cancelRequested,
+        pauseRequested,
+      } = await appendSessionEvents(
         core,
         principalOf(request).orgId,
         request.params.id,
         request.body.map((event) => ({ ...event, ts: event.ts ?? undefined })),
         writerOf(request),
       );
-      return { items: stored.map(presentEvent), cancel_requested: cancelRequested };
+      return { items: stored.map(presentEvent), cancel_requested: cancelRequested, pause_requested: pauseRequested };
     },
   );
 

@@ -1,6 +1,7 @@
 // Shapes of the /v1/runners facade: snake_case, lists as {items, next_cursor}, single objects bare. One schema
 // validates, serialises and documents each shape; presenters map core records into them.
 import { Type } from 'typebox';
+import { presentBudget } from '../../core/budgets.ts';
 import { invalid } from '../../core/errors.ts';
 import type { SessionContext } from '../../core/sessions.ts';
 import { ITEM_STATES } from '../../core/states.ts';
@@ -163,6 +164,28 @@ export const SessionSchema = Type.Object(
     }),
     replay_of: NullableText({ description: 'Extension: the session this one replays' }),
     replays: Type.Array(Type.String(), { description: 'Extension: the sessions that replay this one, oldest first' }),
+    pause_requested: Type.Boolean({
+      description:
+        'Extension: the server asks the runner to pause the session (checkpoint with pause) — a budget was reached',
+    }),
+    pause_reason: NullableText({
+      description: 'Extension: why the server asked for the pause or paused the session (`budget_reached`)',
+    }),
+    budget: Type.Object(
+      {
+        max_wall_seconds: Type.Optional(Type.Number()),
+        max_tokens: Type.Optional(Type.Integer()),
+        max_cost_usd: Type.Optional(Type.Number()),
+      },
+      {
+        description:
+          "Extension: the session's own limits, over its pinned policy's budgets (PATCH with runners:approve)",
+      },
+    ),
+    usage: Type.Object(
+      { tokens: Type.Integer(), cost_usd: Type.Number() },
+      { description: 'Extension: what the session spent, summed from its `usage` events' },
+    ),
     created_at: DateTime,
     updated_at: DateTime,
     started_at: NullableText({ format: 'date-time' }),
@@ -198,6 +221,10 @@ export function presentSession(item: Item, context: SessionContext) {
     policy_version: item.policyVersion,
     replay_of: item.replayOf,
     replays: item.replays,
+    pause_requested: item.pauseRequestedAt !== null && (item.state === 'dispatched' || item.state === 'running'),
+    pause_reason: item.pauseRequestedAt !== null || item.state === 'paused' ? item.pauseReason : null,
+    budget: presentBudget(item.budget ?? {}),
+    usage: { tokens: item.usageTokens, cost_usd: item.usageCostUsd },
     created_at: item.createdAt.toISOString(),
     updated_at: item.updatedAt.toISOString(),
     started_at: iso(item.startedAt),
@@ -224,6 +251,22 @@ export const PatchBody = Type.Object(
     metadata: Type.Optional(JsonObject),
     result: Type.Optional(AnyJson),
     error: Type.Optional(Type.String({ minLength: 1, maxLength: 65536 })),
+    budget: Type.Optional(
+      Type.Object(
+        {
+          max_wall_seconds: Type.Optional(
+            Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000 }), Type.Null()]),
+          ),
+          max_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+          max_cost_usd: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()])),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Extension, scope runners:approve: change the session's own limits (null removes one; the pinned policy's apply)",
+        },
+      ),
+    ),
   },
   { minProperties: 1 },
 );

@@ -2,8 +2,9 @@
 // snake_case into core calls; the claim, fence and event log are the engine's, shared with /api/runners.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { changeSessionBudget } from '../../core/budgets.ts';
 import type { Core } from '../../core/context.ts';
-import { invalid } from '../../core/errors.ts';
+import { forbidden, invalid } from '../../core/errors.ts';
 import { REVIEW_PROFILE } from '../../core/reviews.ts';
 import {
   cancelSession,
@@ -248,20 +249,50 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
   app.patch(
     '/v1/runners/sessions/:id',
     {
-      config: { scope: 'runners:write' },
+      config: { scope: 'runners:write', orScope: 'runners:approve' },
       schema: {
         tags,
-        summary: 'Partial update: state, progress, metadata (merged), result',
+        summary: 'Partial update: state, progress, metadata (merged), result; budget with runners:approve',
+        description:
+          'State, progress, metadata and result take runners:write (a runner sends its attempt headers). `budget` ' +
+          "(extension) takes runners:approve: it changes the session's own limits over its pinned policy's.",
         params: IdParams,
         headers: WriterHeaders,
         body: PatchBody,
         response: { 200: SessionSchema, ...errorResponses },
       },
     },
-    async (request) =>
-      presentOne(
-        await patchSession(core, principalOf(request).orgId, request.params.id, request.body, writerOf(request)),
-      ),
+    async (request) => {
+      const principal = principalOf(request);
+      const { budget, ...patch } = request.body;
+      // The route lets runners:write or runners:approve in: each part needs its own.
+      if (budget && !principal.scopes.has('runners:approve')) {
+        throw forbidden('changing a budget needs the runners:approve scope (an approver or an admin)');
+      }
+      if (Object.keys(patch).length > 0 && !principal.scopes.has('runners:write')) {
+        throw forbidden('this credential lacks the runners:write scope; create a key with --scopes runners:write');
+      }
+      let item: Item | null = null;
+      if (budget) {
+        item = await changeSessionBudget(
+          core,
+          principal.orgId,
+          request.params.id,
+          {
+            ...(budget.max_wall_seconds !== undefined ? { maxWallSeconds: budget.max_wall_seconds } : {}),
+            ...(budget.max_tokens !== undefined ? { maxTokens: budget.max_tokens } : {}),
+            ...(budget.max_cost_usd !== undefined ? { maxCostUsd: budget.max_cost_usd } : {}),
+          },
+          principal.actor,
+        );
+      }
+      if (Object.keys(patch).length > 0 || !item) {
+        item = await patchSession(core, principal.orgId, request.params.id, patch, writerOf(request));
+      } else {
+        item = await getSession(core, principal.orgId, request.params.id);
+      }
+      return presentOne(item);
+    },
   );
 
   app.post(
@@ -276,6 +307,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
           200: Type.Object({
             lease_expires_at: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' }),
             cancel_requested: Type.Boolean(),
+            pause_requested: Type.Boolean({
+              description: 'Extension: the session reached a budget; checkpoint with pause',
+            }),
             state: Type.String(),
           }),
           ...errorResponses,
@@ -287,6 +321,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
       return {
         lease_expires_at: item.leaseExpiresAt?.toISOString() ?? null,
         cancel_requested: item.state === 'cancel_requested',
+        pause_requested: item.pauseRequestedAt !== null && item.state !== 'cancel_requested',
         state: item.state,
       };
     },

@@ -1,7 +1,7 @@
 // Statements on work items. The claim and the reaper are single statements: the row lock (SKIP LOCKED), the state
 // change, the attempt row and the event are written together, so no item is handed out twice or lost in between.
 import { type ItemState, LEASED_STATES } from '../../core/states.ts';
-import type { Checkpoint, Item, ItemEvent, NewEvent, WriterIdentity } from '../../core/types.ts';
+import type { Budgets, Checkpoint, Item, ItemEvent, NewEvent, WriterIdentity } from '../../core/types.ts';
 import { json, type Queryable } from '../db.ts';
 import type { NewAuditRecord } from './audit.ts';
 import { type DeliveryPlan, insertDeliveries } from './outbox.ts';
@@ -36,6 +36,11 @@ interface ItemRow {
   idempotency_key: string | null;
   idempotency_hash: string | null;
   last_checkpoint_seq: number;
+  budget: Budgets | null;
+  usage_tokens: string | number;
+  usage_cost_usd: number;
+  pause_requested_at: Date | null;
+  pause_reason: string | null;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -73,6 +78,11 @@ export function toItem(row: ItemRow): Item {
     idempotencyKey: row.idempotency_key,
     idempotencyHash: row.idempotency_hash,
     lastCheckpointSeq: row.last_checkpoint_seq,
+    budget: row.budget ?? null,
+    usageTokens: Number(row.usage_tokens ?? 0),
+    usageCostUsd: Number(row.usage_cost_usd ?? 0),
+    pauseRequestedAt: row.pause_requested_at ?? null,
+    pauseReason: row.pause_reason ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
@@ -484,6 +494,8 @@ with target as (
                      + case when t.next_state <> t.previous_state then 1 else 0 end
                      + case when $28::jsonb is null then 0 else 1 end,
     last_checkpoint_seq = i.last_checkpoint_seq + case when $40 then 1 else 0 end,
+    usage_tokens = i.usage_tokens + $42::bigint,
+    usage_cost_usd = i.usage_cost_usd + $43::double precision,
     updated_at = now()
   from target t where i.id = t.id
   returning i.*, t.previous_phase, t.previous_state, t.previous_runner, t.previous_seq,
@@ -527,11 +539,28 @@ from changed c left join checkpointed k on true`;
 // The whole row (an answer that shows the item), or only what a batch of events needs to answer (the item's input
 // and result can be large, and a log batch should not carry them back).
 const WRITE_ITEM = writeItemStatement('c.*');
-const WRITE_ITEM_HEAD = writeItemStatement('c.state, c.last_event_seq');
+const WRITE_ITEM_HEAD = writeItemStatement('c.state, c.last_event_seq, c.pause_requested_at');
+
+/**
+ * What a batch of events spends: the sum of its `usage` events' `tokens` and `cost_usd` (checked by the engine
+ * before the write: non-negative numbers).
+ */
+export function usageOf(events: readonly NewEvent[]): { tokens: number; costUsd: number } {
+  let tokens = 0;
+  let costUsd = 0;
+  for (const event of events) {
+    if (event.type !== 'usage' || !event.data || typeof event.data !== 'object') continue;
+    const data = event.data as { tokens?: unknown; cost_usd?: unknown };
+    if (typeof data.tokens === 'number') tokens += data.tokens;
+    if (typeof data.cost_usd === 'number') costUsd += data.cost_usd;
+  }
+  return { tokens, costUsd };
+}
 
 interface WrittenRow {
   state: ItemState;
   last_event_seq: number;
+  pause_requested_at?: Date | null;
   previous_seq: number;
   transited: boolean;
   written_at: Date;
@@ -550,6 +579,7 @@ async function runItemWrite<Row extends WrittenRow>(
   const events = write.events ?? [];
   const writer = write.fence?.writer;
   const audit = write.audit ?? null;
+  const usage = usageOf(events);
   const rows = await q.query<Row>(statement, [
     id,
     write.state ?? null,
@@ -592,6 +622,8 @@ async function runItemWrite<Row extends WrittenRow>(
     write.checkpoint ? json(write.checkpoint.data) : null,
     write.checkpoint !== undefined,
     change.leaseWithinMs ?? null,
+    usage.tokens,
+    usage.costUsd,
   ]);
   const row = rows[0];
   if (!row) return null;
@@ -630,6 +662,8 @@ export async function writeItemRow(q: Queryable, id: string, write: ItemWrite): 
 /** What appending events answers: the item's head (state, newest sequence) and the events as stored. */
 export interface AppendedEvents {
   head: ItemHead;
+  /** The server asked the session to pause (a budget was reached). */
+  pauseRequested: boolean;
   events: ItemEvent[];
 }
 
@@ -637,7 +671,11 @@ export interface AppendedEvents {
 export async function appendItemEventsRow(q: Queryable, id: string, write: ItemWrite): Promise<AppendedEvents | null> {
   const written = await runItemWrite<WrittenRow>(q, WRITE_ITEM_HEAD, id, write);
   return (
-    written && { head: { state: written.row.state, lastEventSeq: written.row.last_event_seq }, events: written.events }
+    written && {
+      head: { state: written.row.state, lastEventSeq: written.row.last_event_seq },
+      pauseRequested: written.row.pause_requested_at != null,
+      events: written.events,
+    }
   );
 }
 

@@ -78,6 +78,8 @@ export interface HeldLeases {
   unlisted: string[];
   /** Held items whose cancellation was requested. */
   cancelRequested: string[];
+  /** Held items the server asked to pause (a budget was reached). */
+  pauseRequested: string[];
 }
 
 export interface RecordedHeartbeat {
@@ -101,7 +103,12 @@ export async function recordHeartbeat(
   listed: readonly string[] | null,
 ): Promise<RecordedHeartbeat | null> {
   const rows = await q.query<
-    RunnerRow & { extended: string[] | null; unlisted: string[] | null; cancel_requested: string[] | null }
+    RunnerRow & {
+      extended: string[] | null;
+      unlisted: string[] | null;
+      cancel_requested: string[] | null;
+      pause_requested: string[] | null;
+    }
   >(
     `with beat as (
        update runners set status = $3, current_jobs = $4, previous_heartbeat_at = last_heartbeat_at,
@@ -109,7 +116,7 @@ export async function recordHeartbeat(
        where org_id = $1 and id = $2 and ($5::text is null or instance_id = $5)
        returning *
      ), held as (
-       select id, state from items
+       select id, state, pause_requested_at from items
        where org_id = $1 and runner_id = $2 and lease_expires_at > now() and state in (${LEASED})
          and exists (select 1 from beat)
        for update
@@ -124,7 +131,9 @@ export async function recordHeartbeat(
      select beat.*, 0 as active_items,
             (select array_agg(id order by id) from extended) as extended,
             (select array_agg(id order by id) from held where not ($6::text[] is null or id = any($6::text[]))) as unlisted,
-            (select array_agg(id order by id) from held where state = 'cancel_requested') as cancel_requested
+            (select array_agg(id order by id) from held where state = 'cancel_requested') as cancel_requested,
+            (select array_agg(id order by id) from held
+             where state <> 'cancel_requested' and pause_requested_at is not null) as pause_requested
      from beat`,
     [orgId, id, report.status, report.currentJobs, report.instance, listed],
   );
@@ -133,7 +142,12 @@ export async function recordHeartbeat(
   return {
     runner: toRunner(row),
     previousHeartbeatAt: row.previous_heartbeat_at,
-    leases: { extended: row.extended ?? [], unlisted: row.unlisted ?? [], cancelRequested: row.cancel_requested ?? [] },
+    leases: {
+      extended: row.extended ?? [],
+      unlisted: row.unlisted ?? [],
+      cancelRequested: row.cancel_requested ?? [],
+      pauseRequested: row.pause_requested ?? [],
+    },
   };
 }
 

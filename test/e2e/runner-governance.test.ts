@@ -1,7 +1,9 @@
-// A real `runplane runner` and a session program that asks for a permission with the line protocol
-// (`::runplane::{"request_permission": …}`) and reads the decision from $RUNPLANE_PERMISSIONS_DIR/<key>.json:
-// allow gives it a token at once, ask waits until a person approves (then the token works on the session's routes
-// and nowhere else), deny and expiry end the wait with that state.
+// A real `runplane runner` and session programs under a profile policy. Permissions: the program asks with the
+// line protocol (`::runplane::{"request_permission": …}`) and reads the decision from
+// $RUNPLANE_PERMISSIONS_DIR/<key>.json: allow gives it a token at once, ask waits until a person approves (then the
+// token works on the session's routes and nowhere else), deny and expiry end the wait with that state. Budgets: a
+// program reporting usage past max_tokens is paused (it checkpoints on SIGTERM) and continues from its checkpoint
+// once the budget is raised and the session resumed; max_wall_seconds pauses a program that reports nothing.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +18,28 @@ const FINISHED = ['succeeded', 'failed', 'cancelled'];
 const PROGRAM = `
 import fs from 'node:fs';
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+const say = (message) => console.log('::runplane::' + JSON.stringify(message));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+if (input.mode === 'spend') {
+  const file = process.env.RUNPLANE_CHECKPOINT_FILE;
+  const from = file ? JSON.parse(fs.readFileSync(file, 'utf8')).step : 0;
+  let step = from;
+  // Stopped for a pause: keep the place.
+  process.on('SIGTERM', () => {
+    say({ checkpoint: { step } });
+    process.exit(0);
+  });
+  for (; step < 40; step++) {
+    say({ event: { type: 'usage', level: 'info', message: 'model call', data: { tokens: 100 } } });
+    await sleep(100);
+  }
+  say({ result: { from, steps: step } });
+  process.exit(0);
+}
+if (input.mode === 'idle') {
+  await sleep(60_000);
+  process.exit(0);
+}
 const ask = { scope: input.scope, resource: input.resource, reason: 'e2e', ttl_seconds: 300, key: 'p' };
 console.log('::runplane::' + JSON.stringify({ request_permission: ask }));
 const file = process.env.RUNPLANE_PERMISSIONS_DIR + '/p.json';
@@ -45,6 +69,8 @@ describe(`a session program asking for permissions through a real runner (${kind
   let admin: Client;
   let approver: Client;
   let profileId: string;
+  let spendProfile: string;
+  let idleProfile: string;
 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-permissions-'));
@@ -61,6 +87,13 @@ describe(`a session program asking for permissions through a real runner (${kind
       ],
     });
     expect(put.status).toBe(200);
+    spendProfile = (await admin.post('/v1/runners/profiles', { name: 'spender' })).body.id;
+    await admin.call('PUT', `/v1/runners/profiles/${spendProfile}/policy`, { budgets: { max_tokens: 500 } });
+    idleProfile = (await admin.post('/v1/runners/profiles', { name: 'idler' })).body.id;
+    await admin.call('PUT', `/v1/runners/profiles/${idleProfile}/policy`, {
+      budgets: { max_wall_seconds: 1 },
+      cancel_grace_seconds: 20,
+    });
     const runnerKey = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
     runner = startRunnerProcess(
       [
@@ -69,7 +102,7 @@ describe(`a session program asking for permissions through a real runner (${kind
         '--id',
         'governed-1',
         '--profiles',
-        profileId,
+        [profileId, spendProfile, idleProfile].join(','),
         '--session-command',
         `"${process.execPath}" "${program}"`,
         '--heartbeat',
@@ -147,5 +180,43 @@ describe(`a session program asking for permissions through a real runner (${kind
     const id = await dispatch('sessions/nobody');
     const session = await finished(id);
     expect(session.result).toMatchObject({ state: 'expired', used: null });
+  });
+
+  it('usage past max_tokens pauses the program at its checkpoint; a raised budget and resume finish it', async () => {
+    const id = (
+      await admin.post('/v1/runners/sessions', { profile_id: spendProfile, task_id: 'spend', input: { mode: 'spend' } })
+    ).body.id;
+    const paused = await until(
+      async () => (await admin.get(`/v1/runners/sessions/${id}`)).body,
+      (session) => session.state === 'paused' || FINISHED.includes(session.state),
+      30_000,
+    );
+    expect(paused.state, runner.output()).toBe('paused');
+    expect(paused.pause_reason).toBe('budget_reached');
+    expect(paused.usage.tokens).toBeGreaterThanOrEqual(500);
+    expect(paused.latest_checkpoint.data.step).toBeGreaterThan(0);
+    expect(runner.output()).toContain('a budget was reached');
+    const raised = await approver.patch(`/v1/runners/sessions/${id}`, { budget: { max_tokens: 1_000_000 } });
+    expect(raised.status).toBe(200);
+    expect((await admin.post(`/v1/runners/sessions/${id}/resume`)).status).toBe(200);
+    const done = await finished(id);
+    expect(done.state).toBe('succeeded');
+    expect(done.result).toEqual({ from: paused.latest_checkpoint.data.step, steps: 40 });
+  });
+
+  it('max_wall_seconds pauses a program that reports nothing, through its runner', async () => {
+    const id = (
+      await admin.post('/v1/runners/sessions', { profile_id: idleProfile, task_id: 'idle', input: { mode: 'idle' } })
+    ).body.id;
+    const paused = await until(
+      async () => (await admin.get(`/v1/runners/sessions/${id}`)).body,
+      (session) => session.state === 'paused',
+      20_000,
+    );
+    // Paused by the runner (its checkpoint with pause), well within the 20 s grace after which the server would.
+    expect(paused.pause_reason).toBe('budget_reached');
+    const states = (await admin.get(`/v1/runners/sessions/${id}/events?type=state`)).body.items;
+    expect(states.at(-1).data.reason).toBe('paused');
+    await admin.post(`/v1/runners/sessions/${id}/cancel`);
   });
 });
