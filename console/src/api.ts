@@ -2,7 +2,7 @@
 // every change carries the CSRF token the login answered.
 export interface Me {
   email: string;
-  role: 'viewer' | 'operator' | 'admin';
+  role: 'viewer' | 'approver' | 'operator' | 'admin';
   org: string;
 }
 
@@ -58,6 +58,8 @@ export async function logIn(email: string, password: string, org?: string): Prom
 
 export const canOperate = (me: Me | null) => me?.role === 'operator' || me?.role === 'admin';
 export const isAdmin = (me: Me | null) => me?.role === 'admin';
+/** Decides permission requests and raises budgets (runners:approve). */
+export const canApprove = (me: Me | null) => me?.role === 'approver' || me?.role === 'admin';
 
 export async function logOut(): Promise<void> {
   await fetch('/console/api/logout', {

@@ -1,9 +1,11 @@
 // The console: a small router over the pages, the signed-in user, and the navigation.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { canOperate, isAdmin, loadMe, logOut, type Me } from './api.ts';
+import { canApprove, canOperate, isAdmin, loadMe, logOut, type Me } from './api.ts';
+import { ApprovalsPage, loadPending } from './pages/approvals.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { KeysPage } from './pages/keys.tsx';
+import { usePolling } from './pages/live.ts';
 import { LoginPage } from './pages/login.tsx';
 import { ProfilePage, ProfilesPage } from './pages/profiles.tsx';
 import { ReviewPage, ReviewsPage } from './pages/reviews.tsx';
@@ -47,6 +49,7 @@ function route(path: string): Page | null {
     '/console/runners': { section: 'runners', render: () => <RunnersPage /> },
     '/console/sessions': { section: 'sessions', render: (me) => <SessionsPage me={me} /> },
     '/console/reviews': { section: 'reviews', render: () => <ReviewsPage /> },
+    '/console/approvals': { section: 'approvals', render: (me) => <ApprovalsPage me={me} /> },
     '/console/profiles': { section: 'profiles', render: (me) => <ProfilesPage me={me} /> },
     '/console/keys': { section: 'keys', admin: true, render: () => <KeysPage /> },
     '/console/users': { section: 'users', admin: true, render: (me) => <UsersPage me={me} /> },
@@ -63,6 +66,18 @@ function NotFound(props: { path: string }) {
         There is no console page at <code>{props.path}</code>. Go to <Link href="/console/runners">Runners</Link>.
       </p>
     </section>
+  );
+}
+
+/** The pending approvals count in the header, for those who decide them. */
+function ApprovalsBadge() {
+  const pending = usePolling(loadPending, 5000);
+  const count = pending.data?.items.length ?? 0;
+  if (count === 0) return null;
+  return (
+    <span class="count" data-testid="approvals-badge" aria-label={`${count} pending approvals`}>
+      {count}
+    </span>
   );
 }
 
@@ -86,7 +101,8 @@ function App() {
     ['runners', 'Runners', true],
     ['sessions', 'Sessions', true],
     ['reviews', 'Reviews', true],
-    ['profiles', 'Profiles', canOperate(me)],
+    ['approvals', 'Approvals', true],
+    ['profiles', 'Profiles', canOperate(me) || canApprove(me)],
     ['keys', 'Keys', isAdmin(me)],
     ['users', 'Users', isAdmin(me)],
     ['audit', 'Audit', isAdmin(me)],
@@ -101,6 +117,7 @@ function App() {
             .map(([section, label]) => (
               <Link key={section} href={`/console/${section}`} class={page?.section === section ? 'active' : ''}>
                 {label}
+                {section === 'approvals' && canApprove(me) && <ApprovalsBadge />}
               </Link>
             ))}
         </nav>

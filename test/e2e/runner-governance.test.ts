@@ -7,8 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunnerProcess, startRunnerProcess } from '../support/processes.ts';
+import { REPO_ROOT, type RunnerProcess, startRunnerProcess } from '../support/processes.ts';
 import { type Client, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
 import { until } from '../support/wait.ts';
@@ -61,9 +62,13 @@ console.log('::runplane::' + JSON.stringify({ result: { state: answer.state, use
 `;
 
 const kind = STORE_KINDS.at(-1)!;
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is required in CI (apt-get install chromium)`);
+const PASSWORD = 'correct horse battery';
 
 describe(`a session program asking for permissions through a real runner (${kind} store)`, { timeout: 60_000 }, () => {
-  const t = useTestServer(kind, { reaper: true, resetEachTest: false, config: { approvalTimeoutMs: 2_000 } });
+  const t = useTestServer(kind, { reaper: true, resetEachTest: false, config: { approvalTimeoutMs: 12_000 } });
   let root: string;
   let runner: RunnerProcess;
   let admin: Client;
@@ -218,5 +223,86 @@ describe(`a session program asking for permissions through a real runner (${kind
     const states = (await admin.get(`/v1/runners/sessions/${id}/events?type=state`)).body.items;
     expect(states.at(-1).data.reason).toBe('paused');
     await admin.post(`/v1/runners/sessions/${id}/cancel`);
+  });
+
+  describe.skipIf(!hasChromium)('in the console', () => {
+    let browser: Browser;
+
+    beforeAll(async () => {
+      for (const [email, role] of [
+        ['approver@acme.test', 'approver'],
+        ['viewer@acme.test', 'viewer'],
+      ]) {
+        const made = await admin.post('/v1/admin/users', { email, role, password: PASSWORD });
+        expect(made.status, JSON.stringify(made.body)).toBe(201);
+      }
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    const logIn = async (email: string) => {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      await page.goto(`${t.server.url}/console/login`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/console\/runners$/);
+      return page;
+    };
+
+    it('a person approves in the console; the program gets its token; a viewer cannot approve', async () => {
+      // Both log in first: the request waits for a person only 12 s (the file's approval timeout).
+      const viewer = await logIn('viewer@acme.test');
+      const approver = await logIn('approver@acme.test');
+      const id = await dispatch('sessions/console');
+      const request = (await pendingFor(id))[0]!;
+      await viewer.goto(`${t.server.url}/console/approvals`);
+      await viewer.locator(`tr[data-request="${request.id}"]`).waitFor();
+      expect(await viewer.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      const refused = await viewer.evaluate(async (rid) => {
+        const me = await (await fetch('/console/api/me')).json();
+        const answer = await fetch(`/console/api/v1/runners/permission-requests/${rid}/approve`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token },
+          body: '{}',
+        });
+        return answer.status;
+      }, request.id);
+      expect(refused).toBe(403);
+
+      await approver.getByTestId('approvals-badge').waitFor();
+      expect(await approver.getByTestId('approvals-badge').textContent()).toBe('1');
+      await approver.goto(`${t.server.url}/console/approvals`);
+      const row = approver.locator(`tr[data-request="${request.id}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain('sessions/console');
+      fs.mkdirSync(path.join(REPO_ROOT, 'test-output', 'console'), { recursive: true });
+      await approver.screenshot({ path: path.join(REPO_ROOT, 'test-output', 'console', 'approvals.png') });
+      await row.getByLabel('Note').fill('approved in the console');
+      await row.getByRole('button', { name: 'Approve' }).click();
+      await row.waitFor({ state: 'detached' });
+
+      const session = await finished(id);
+      expect(session.result).toEqual({
+        state: 'approved',
+        used: { own: 200, elsewhere: 403 },
+        mode: '600',
+        note: 'approved in the console',
+      });
+      const decided = (await admin.get(`/v1/runners/sessions/${id}/permission-requests`)).body.items[0];
+      expect(decided.decided_by).toMatch(/^user:|approver@acme\.test|usr_/);
+      const audit = (await admin.get(`/v1/audit?target=${encodeURIComponent(`${id}/${request.id}`)}`)).body.items;
+      expect(audit.map((record: { actor: string }) => record.actor)).toContain(decided.decided_by);
+
+      await approver.goto(`${t.server.url}/console/sessions/${id}`);
+      await approver.getByTestId('permission-requests').getByText('approved').waitFor();
+    });
   });
 });

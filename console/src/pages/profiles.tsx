@@ -1,7 +1,7 @@
 // Profiles (operators and admins): create with a readable id, edit, archive or delete; harness revisions with a
 // "new revision" form.
 import { useState } from 'preact/hooks';
-import { api, canOperate, type Me } from '../api.ts';
+import { api, canOperate, isAdmin, type Me } from '../api.ts';
 import { Badge, ConfirmButton, Empty, Notice, Pager, Time, useCursors } from '../components.tsx';
 import { Link, navigate } from '../router.tsx';
 import { usePolling } from './live.ts';
@@ -13,6 +13,75 @@ export interface Profile {
   status: 'active' | 'archived';
   builtin: boolean;
   created_at: string;
+  suspended_at?: string | null;
+  suspended_reason?: string | null;
+}
+
+interface Policy {
+  version: number;
+  permissions: unknown[];
+  budgets: Record<string, number>;
+  cancel_grace_seconds: number;
+  created_by: string | null;
+  created_at: string | null;
+}
+
+/** The profile's policy as JSON an admin edits; each save is a new version (sessions keep the one they pinned). */
+function PolicyEditor(props: { profileId: string; admin: boolean }) {
+  const policy = usePolling(
+    () => api<{ current: Policy; versions: Policy[] }>('GET', `/v1/runners/profiles/${props.profileId}/policy`),
+    30_000,
+    [props.profileId],
+  );
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  const [message, setMessage] = useState('');
+  const current = policy.data?.current;
+  const shown =
+    text ??
+    (current
+      ? JSON.stringify(
+          {
+            permissions: current.permissions,
+            budgets: current.budgets,
+            cancel_grace_seconds: current.cancel_grace_seconds,
+          },
+          null,
+          2,
+        )
+      : '');
+  const save = async () => {
+    setError('');
+    try {
+      const written = await api<Policy>('PUT', `/v1/runners/profiles/${props.profileId}/policy`, JSON.parse(shown));
+      setMessage(`saved as version ${written.version}`);
+      setText(null);
+      policy.reload();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  return (
+    <div class="panel" data-testid="policy">
+      <h2>Policy {current ? `(version ${current.version})` : ''}</h2>
+      <p class="muted">
+        Permission rules (first match wins; no match asks a person), budgets that pause a session, the cancel grace.
+      </p>
+      <Notice error={policy.error || error}>{message}</Notice>
+      <textarea
+        rows={12}
+        aria-label="Policy JSON"
+        readOnly={!props.admin}
+        value={shown}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
+      {props.admin && (
+        <button type="button" onClick={save}>
+          Save policy
+        </button>
+      )}
+    </div>
+  );
 }
 
 interface Harness {
@@ -169,8 +238,37 @@ export function ProfilePage(props: { id: string; me: Me }) {
             created <Time iso={p.created_at} />
           </span>
           <Link href={`/console/sessions?profile=${encodeURIComponent(p.id)}`}>Its sessions</Link>
+          {p.suspended_at && (
+            <strong data-testid="suspended">
+              suspended <Time iso={p.suspended_at} />: {p.suspended_reason}
+            </strong>
+          )}
+          {isAdmin(props.me) && !p.suspended_at && (
+            <ConfirmButton
+              label="Suspend"
+              question={`Suspend ${p.name}? Its pending and running sessions are cancelled and new dispatches refused.`}
+              confirm="Suspend profile"
+              danger
+              onConfirm={() =>
+                run(
+                  () =>
+                    api('POST', `/v1/runners/profiles/${props.id}/suspend`, { reason: 'suspended from the console' }),
+                  'suspended: its sessions are being cancelled',
+                )
+              }
+            />
+          )}
+          {isAdmin(props.me) && p.suspended_at && (
+            <button
+              type="button"
+              onClick={() => run(() => api('POST', `/v1/runners/profiles/${props.id}/unsuspend`), 'unsuspended')}
+            >
+              Unsuspend
+            </button>
+          )}
         </div>
       )}
+      {p && !p.builtin && <PolicyEditor profileId={p.id} admin={isAdmin(props.me)} />}
       {p && operator && !p.builtin && (
         <form class="panel" onSubmit={save} aria-label="Edit the profile">
           <h2>Edit</h2>

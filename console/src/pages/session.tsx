@@ -1,8 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, canOperate, duration, type Me } from '../api.ts';
+import { api, canApprove, canOperate, duration, type Me } from '../api.ts';
 import { Badge, ConfirmButton, Empty, Json, Notice, Time } from '../components.tsx';
-import { Link } from '../router.tsx';
+import { Link, navigate } from '../router.tsx';
+import type { PermissionRequest } from './approvals.tsx';
 import { usePolling } from './live.ts';
+
+interface Budgets {
+  max_wall_seconds?: number;
+  max_tokens?: number;
+  max_cost_usd?: number;
+}
 
 interface SessionDetail {
   id: string;
@@ -21,6 +28,13 @@ interface SessionDetail {
   required_tags: string[];
   harness_revision: { version: string; image_ref: string } | null;
   latest_checkpoint: { seq: number; data: unknown; created_at: string } | null;
+  policy_version: number | null;
+  replay_of: string | null;
+  replays: string[];
+  pause_requested: boolean;
+  pause_reason: string | null;
+  budget: Budgets;
+  usage: { tokens: number; cost_usd: number };
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -109,6 +123,20 @@ export function SessionPage(props: { id: string; me: Me }) {
     60_000,
     [profileId],
   );
+  const requests = usePolling(
+    () => api<{ items: PermissionRequest[] }>('GET', `${base}/permission-requests?limit=200`),
+    3000,
+    [props.id],
+  );
+  const policyVersion = session.data?.policy_version;
+  const policy = usePolling(
+    () =>
+      profileId && policyVersion
+        ? api<{ versions: { version: number; budgets: Budgets }[] }>('GET', `/v1/runners/profiles/${profileId}/policy`)
+        : Promise.resolve(null),
+    60_000,
+    [profileId, policyVersion],
+  );
   const why = usePolling(
     () => api<{ reason: string; message: string }>('GET', `/sessions/${props.id}/why-pending`),
     3000,
@@ -141,6 +169,22 @@ export function SessionPage(props: { id: string; me: Me }) {
       setError((failure as Error).message);
     }
   };
+  const replay = async () => {
+    try {
+      const made = await api<{ id: string }>('POST', `${base}/replay`);
+      navigate(`/console/sessions/${made.id}`);
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  const raise = async (budget: Budgets) => {
+    try {
+      await api('PATCH', base, { budget });
+      session.reload();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
   const revoke = async (grantId: string) => {
     try {
       await api('DELETE', `${base}/permissions/${grantId}`);
@@ -151,6 +195,8 @@ export function SessionPage(props: { id: string; me: Me }) {
   };
   const s = session.data;
   const operator = canOperate(props.me);
+  const pinned = policy.data?.versions.find((v) => v.version === policyVersion)?.budgets ?? {};
+  const budget: Budgets = { ...pinned, ...(s?.budget ?? {}) };
   const timeline = events.filter((e) => e.type === 'state' || e.type === 'phase');
   return (
     <section>
@@ -196,8 +242,29 @@ export function SessionPage(props: { id: string; me: Me }) {
               Resume
             </button>
           )}
+          {operator && (
+            <button type="button" onClick={replay} data-testid="replay">
+              Replay
+            </button>
+          )}
+          {s.replay_of && (
+            <span>
+              replays <Link href={`/console/sessions/${s.replay_of}`}>{s.replay_of.slice(0, 12)}</Link>
+            </span>
+          )}
+          {s.replays.length > 0 && (
+            <span>
+              replayed by{' '}
+              {s.replays.map((id) => (
+                <Link key={id} href={`/console/sessions/${id}`}>
+                  {id.slice(0, 12)}{' '}
+                </Link>
+              ))}
+            </span>
+          )}
         </div>
       )}
+      {s && <Usage session={s} budget={budget} approver={canApprove(props.me)} onRaise={raise} />}
       {s && (s.error || s.failure_reason) && (
         <p class="error" data-testid="failure">
           {s.failure_reason && <strong>{s.failure_reason}: </strong>}
@@ -269,6 +336,23 @@ export function SessionPage(props: { id: string; me: Me }) {
               </li>
             ))}
           </ul>
+          <h2>Permission requests</h2>
+          {requests.data && requests.data.items.length === 0 && <Empty>No permission requests.</Empty>}
+          <ul data-testid="permission-requests">
+            {(requests.data?.items ?? []).map((r) => (
+              <li key={r.id}>
+                <strong>{r.scope}</strong> on <code>{r.resource}</code> · <Badge value={r.state} />
+                {r.decided_by ? ` by ${r.decided_by}` : ''}
+                {r.note ? ` · “${r.note}”` : ''} · asked <Time iso={r.created_at} /> · {r.reason}
+                {r.state === 'pending' && (
+                  <>
+                    {' '}
+                    · <Link href="/console/approvals">decide</Link>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
           <h2>Permission grants</h2>
           {grants.data && grants.data.items.length === 0 && <Empty>No grants.</Empty>}
           <ul>
@@ -302,5 +386,39 @@ export function SessionPage(props: { id: string; me: Me }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** What the session spent against its budget (its own limits over its pinned policy's); approvers raise them. */
+function Usage(props: { session: SessionDetail; budget: Budgets; approver: boolean; onRaise: (b: Budgets) => void }) {
+  const { session, budget } = props;
+  const [tokens, setTokens] = useState('');
+  const limited = Object.keys(budget).length > 0;
+  if (!limited && session.usage.tokens === 0 && session.usage.cost_usd === 0) return null;
+  return (
+    <p class="usage" data-testid="usage">
+      Usage: {session.usage.tokens} tokens{budget.max_tokens !== undefined ? ` of ${budget.max_tokens}` : ''} · $
+      {session.usage.cost_usd.toFixed(2)}
+      {budget.max_cost_usd !== undefined ? ` of $${budget.max_cost_usd}` : ''}
+      {budget.max_wall_seconds !== undefined ? ` · wall time limit ${budget.max_wall_seconds} s` : ''}
+      {session.pause_requested && <strong> · pause requested ({session.pause_reason})</strong>}
+      {session.state === 'paused' && session.pause_reason && <strong> · paused: {session.pause_reason}</strong>}
+      {props.approver && !['succeeded', 'failed', 'cancelled'].includes(session.state) && (
+        <span class="raise">
+          {' '}
+          <input
+            type="number"
+            min="1"
+            placeholder="new max tokens"
+            aria-label="New max tokens"
+            value={tokens}
+            onInput={(e) => setTokens(e.currentTarget.value)}
+          />
+          <button type="button" disabled={!tokens} onClick={() => props.onRaise({ max_tokens: Number(tokens) })}>
+            Raise budget
+          </button>
+        </span>
+      )}
+    </p>
   );
 }
