@@ -1,7 +1,7 @@
 // Permission grants: a session may be handed a token that carries exactly one scope, for that session and org
 // only, until it expires or is revoked. Only a caller holding the scope may grant it.
 import { randomBytes } from 'node:crypto';
-import { insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
+import { findGrantByTokenHash, insertGrant, listGrants, revokeGrant } from '../store/sql/grants.ts';
 import { recordAudit } from './audit.ts';
 import { GRANT_PREFIX, hashApiKey } from './auth.ts';
 import type { Core } from './context.ts';
@@ -63,4 +63,20 @@ export async function revokeSessionGrant(
     await recordAudit(tx, `${sessionId}/${grant.id}`);
     return grant;
   });
+}
+
+/**
+ * What a grant token stands for, for the system it was granted against (a git proxy checking `repo:write`): its
+ * scope, resource, session and expiry while it is active in the caller's org; otherwise only `active: false`, so a
+ * caller learns nothing about another org's tokens or dead ones.
+ */
+export async function introspectGrant(
+  core: Core,
+  orgId: string,
+  token: string,
+): Promise<{ active: false } | { active: true; grant: Grant }> {
+  if (!token.startsWith(GRANT_PREFIX)) return { active: false };
+  const grant = await findGrantByTokenHash(core.db, hashApiKey(token));
+  if (!grant || grant.orgId !== orgId || grant.status !== 'active') return { active: false };
+  return { active: true, grant };
 }

@@ -134,6 +134,22 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
     expect((await runner.get(url, headers)).body.token).toBeNull();
     expect((await admin.get(url)).body.token).toBeNull();
+    // The system the token is for (a git proxy) checks it with its own key.
+    const proxy = await t.client(['runners:read']);
+    const checked = await proxy.post('/v1/runners/grants/introspect', { token: answer.body.token });
+    expect(checked.body).toEqual({
+      active: true,
+      scope: 'repo:write',
+      resource: 'github.com/acme/api',
+      session_id: session.id,
+      grant_id: answer.body.grant.id,
+      expires_at: answer.body.grant.expires_at,
+    });
+    const globexProxy = await t.client(['runners:read'], { org: 'globex' });
+    expect((await globexProxy.post('/v1/runners/grants/introspect', { token: answer.body.token })).body).toEqual({
+      active: false,
+    });
+    expect((await proxy.post('/v1/runners/grants/introspect', { token: 'rpg_nope' })).body).toEqual({ active: false });
     expect((await approver.get('/v1/runners/permission-requests?state=pending')).body.items).toEqual([]);
     const grants = (await admin.get(`/v1/runners/sessions/${session.id}/permissions`)).body.items;
     expect(grants).toHaveLength(1);

@@ -57,6 +57,7 @@ const ROUTES: Route[] = [
   ['GET', '/v1/runners/sessions/:c/permission-requests', 'runners:read'],
   ['GET', '/v1/runners/sessions/:c/permission-requests/:q', 'runners:read'],
   ['GET', '/v1/runners/permission-requests', 'runners:read'],
+  ['POST', '/v1/runners/grants/introspect', 'runners:read', { token: 'rpg_x' }],
   ['POST', '/v1/runners/permission-requests/:q/approve', 'runners:approve', {}],
   ['POST', '/v1/runners/permission-requests/:q/deny', 'runners:approve', {}],
 ];

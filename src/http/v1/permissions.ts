@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Core } from '../../core/context.ts';
 import { invalid } from '../../core/errors.ts';
-import { createGrant, listSessionGrants, revokeSessionGrant } from '../../core/grants.ts';
+import { createGrant, introspectGrant, listSessionGrants, revokeSessionGrant } from '../../core/grants.ts';
 import { listAuditRecords } from '../../store/sql/audit.ts';
 import { principalOf } from '../auth.ts';
 import {
@@ -89,6 +89,46 @@ export const permissionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async
     async (request) => {
       const grant = await revokeSessionGrant(core, principalOf(request), request.params.id, request.params.grant_id);
       return presentGrant(grant);
+    },
+  );
+
+  app.post(
+    '/v1/runners/grants/introspect',
+    {
+      config: { scope: 'runners:read' },
+      schema: {
+        tags,
+        summary: 'What a grant token stands for (RFC 7662 style), for the system that receives it',
+        description:
+          'Extension. A service a session presents its grant token to (a git proxy checking `repo:write` on one ' +
+          'repository) asks here with its own key: `active: true` with the scope, resource, session and expiry ' +
+          'while the grant is active in the caller’s org; otherwise only `active: false`.',
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            active: Type.Boolean(),
+            scope: Type.Optional(Type.String()),
+            resource: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
+            session_id: Type.Optional(Type.String()),
+            grant_id: Type.Optional(Type.String()),
+            expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const answer = await introspectGrant(core, principalOf(request).orgId, request.body.token);
+      if (!answer.active) return { active: false };
+      const { grant } = answer;
+      return {
+        active: true,
+        scope: grant.scope,
+        resource: grant.resource,
+        session_id: grant.itemId,
+        grant_id: grant.id,
+        expires_at: grant.expiresAt.toISOString(),
+      };
     },
   );
 
