@@ -75,7 +75,7 @@ function ApprovalsBadge() {
   const count = pending.data?.items.length ?? 0;
   if (count === 0) return null;
   return (
-    <span class="count" data-testid="approvals-badge" aria-label={`${count} pending approvals`}>
+    <span class="count" data-testid="approvals-badge" title={`${count} pending approvals`}>
       {count}
     </span>
   );

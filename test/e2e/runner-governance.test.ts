@@ -228,7 +228,8 @@ describe(`a session program asking for permissions through a real runner (${kind
   describe.skipIf(!hasChromium)('in the console', () => {
     let browser: Browser;
 
-    beforeAll(async () => {
+    /** Approver and viewer accounts, and the browser (once for this block). */
+    const open = async () => {
       for (const [email, role] of [
         ['approver@acme.test', 'approver'],
         ['viewer@acme.test', 'viewer'],
@@ -241,11 +242,7 @@ describe(`a session program asking for permissions through a real runner (${kind
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
       });
-    }, 60_000);
-
-    afterAll(async () => {
-      await browser?.close();
-    });
+    };
 
     const logIn = async (email: string) => {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -258,6 +255,15 @@ describe(`a session program asking for permissions through a real runner (${kind
     };
 
     it('a person approves in the console; the program gets its token; a viewer cannot approve', async () => {
+      await open();
+      try {
+        await approveInConsole();
+      } finally {
+        await browser.close();
+      }
+    });
+
+    const approveInConsole = async () => {
       // Both log in first: the request waits for a person only 12 s (the file's approval timeout).
       const viewer = await logIn('viewer@acme.test');
       const approver = await logIn('approver@acme.test');
@@ -303,6 +309,6 @@ describe(`a session program asking for permissions through a real runner (${kind
 
       await approver.goto(`${t.server.url}/console/sessions/${id}`);
       await approver.getByTestId('permission-requests').getByText('approved').waitFor();
-    });
+    };
   });
 });
