@@ -8,6 +8,7 @@ import { enforceBudgets, forceOverduePauses } from './budgets.ts';
 import type { Core } from './context.ts';
 import { logLeasesExpired } from './domain-log.ts';
 import { expireOverdueRequests } from './permission-requests.ts';
+import { sweepSuspended } from './suspension.ts';
 import { leasesEnded } from './work-announce.ts';
 
 const BATCH = 500;
@@ -43,6 +44,8 @@ export function startLeaseReaper(core: Core, log: LoopLog): () => Promise<void> 
       // Budgets: wall time passes without any write, and a runner may ignore a pause request.
       await enforceBudgets(core);
       await forceOverduePauses(core);
+      // A suspension whose cancels were cut short (its instance died) is finished here.
+      await sweepSuspended(core);
       return false;
     },
   });

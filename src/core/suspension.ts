@@ -2,7 +2,7 @@
 // profile_suspended / org_suspended, checked under row locks by the dispatch statements) and cancels every unfinished
 // session it has. Pending and paused sessions end at once; running ones are asked, and a runner that does not
 // confirm within the pinned cancel grace is cut off by the server (bounded cancel).
-import { lockOrg, openItemIds, setOrgSuspension } from '../store/sql/orgs.ts';
+import { itemsOfSuspended, lockOrg, openItemIds, setOrgSuspension } from '../store/sql/orgs.ts';
 import { getProfile, setProfileSuspension } from '../store/sql/profiles.ts';
 import { recordAudit } from './audit.ts';
 import type { Core } from './context.ts';
@@ -79,3 +79,19 @@ export async function suspendOrg(core: Core, orgId: string, reason: string, acto
 }
 
 export const unsuspendOrg = (core: Core, orgId: string) => switchOrg(core, orgId, null);
+
+/**
+ * Cancels what suspended profiles and orgs still have unfinished: a suspension that committed but did not finish
+ * its cancels (the instance died in between), or a session claimed in that moment. The reaper's pass; cheap while
+ * nothing is suspended. Returns how many it cancelled or asked to stop.
+ */
+export async function sweepSuspended(core: Core, max = 500): Promise<number> {
+  const byOrg = new Map<string, string[]>();
+  for (const { orgId, id } of await itemsOfSuspended(core.db, max)) byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), id]);
+  let count = 0;
+  for (const [orgId, ids] of byOrg) {
+    const done = await cancelAll(core, orgId, ids, null);
+    count += done.cancelled + done.cancelRequested;
+  }
+  return count;
+}

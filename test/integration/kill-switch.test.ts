@@ -1,6 +1,7 @@
 // The kill switch (issue 16): suspending a profile or an org refuses new work and cancels what it has — running
 // sessions within the pinned cancel grace even when a runner ignores the cancel. Both stores, over HTTP.
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { setProfileSuspension } from '../../src/store/sql/profiles.ts';
 import { createReview, reviewBody } from '../support/review-fixtures.ts';
 import { type Client, useTestServer } from '../support/server.ts';
 import { STORE_KINDS } from '../support/stores.ts';
@@ -120,6 +121,26 @@ describe.each(STORE_KINDS)('the kill switch on the %s store', (kind) => {
     expect(back.body.profile).toMatchObject({ suspended_at: null, suspended_reason: null });
     expect((await dispatch(profile.id)).status).toBe(201);
   }, 60_000);
+
+  it('a suspension that committed but died before its cancels is finished by the reaper', async () => {
+    const profile = await governedProfile();
+    const pending = (await dispatch(profile.id)).body;
+    const held = (await dispatch(profile.id)).body;
+    await admin.post('/api/runners/register', undefined, { 'x-runner-id': 'ks-crash' });
+    expect((await admin.post(`/v1/runners/sessions/${held.id}/claim`, { runner_id: 'ks-crash' })).status).toBe(200);
+    // What an instance killed right after the suspension's commit leaves: the switch set, nothing cancelled.
+    const orgId = (await t.db.query<{ id: string }>("select id from orgs where slug = 'acme'"))[0]!.id;
+    await setProfileSuspension(t.db, orgId, profile.id, 'crashed mid-way');
+    const ended = await until(
+      async () => [
+        (await admin.get(`/v1/runners/sessions/${pending.id}`)).body.state,
+        (await admin.get(`/v1/runners/sessions/${held.id}`)).body.state,
+      ],
+      (states) => states[0] === 'cancelled' && states[1] === 'cancelled',
+      15_000,
+    );
+    expect(ended).toEqual(['cancelled', 'cancelled']);
+  });
 
   it('dispatches racing a suspension leave no unfinished session behind it', async () => {
     for (let round = 0; round < 10; round++) {

@@ -33,3 +33,25 @@ export async function openItemIds(q: Queryable, orgId: string, profileId: string
   );
   return rows.map((row) => row.id);
 }
+
+/**
+ * Unfinished items (not yet being cancelled) of suspended profiles and suspended orgs, by org: what a suspension
+ * cancels. Read from the suspended side, so it costs nothing while nothing is suspended.
+ */
+export async function itemsOfSuspended(q: Queryable, max: number): Promise<{ orgId: string; id: string }[]> {
+  const rows = await q.query<{ org_id: string; id: string }>(
+    `select org_id, id from (
+       select i.org_id, i.id, i.created_at from profiles p
+       join items i on i.org_id = p.org_id and i.profile_id = p.id
+       where p.suspended_at is not null and i.state in ('pending', 'dispatched', 'running', 'paused')
+       union
+       select i.org_id, i.id, i.created_at from orgs o
+       join items i on i.org_id = o.id
+       where o.suspended_at is not null and i.state in ('pending', 'dispatched', 'running', 'paused')
+     ) open
+     order by created_at, id
+     limit $1`,
+    [max],
+  );
+  return rows.map((row) => ({ orgId: row.org_id, id: row.id }));
+}
