@@ -186,7 +186,14 @@ async function execute(task: SessionTask, context: SessionContext, writes: Sessi
   };
 
   try {
-    await writes.update({ state: 'running' });
+    try {
+      await writes.update({ state: 'running' });
+    } catch (error) {
+      // A cancel that landed between the claim and the start: confirm it instead of starting the program.
+      if (!cancelledBeforeStart(error)) throw error;
+      await writes.update({ state: 'failed', error: 'cancelled before it started' });
+      return 'cancelled before it started';
+    }
     if (task.latest_checkpoint) {
       fs.writeFileSync(
         path.join(context.workDir, '.runplane-checkpoint.json'),
@@ -487,6 +494,13 @@ export function openInside(workDir: string, relative: string): { fd: number; siz
   }
   if (actual !== null && !actual.startsWith(root + path.sep)) return refuse('moved outside the work dir');
   return { fd, size: stat.size, path: real };
+}
+
+/** The server refused the start because the session is being cancelled (409 with its state). */
+function cancelledBeforeStart(error: unknown): boolean {
+  if (!(error instanceof ServerAnswer) || !error.conflict) return false;
+  const details = (error.body?.error as { details?: { state?: unknown } } | undefined)?.details;
+  return details?.state === 'cancel_requested';
 }
 
 function reasonOf(error: unknown): string {
