@@ -23,6 +23,11 @@ const FAMILIES = [
   'runplane_notifications_received',
   'runplane_parked_long_polls',
   'runplane_delivery_outcomes_total',
+  'runplane_permission_requests_pending',
+  'runplane_permission_requests_total',
+  'runplane_permission_decision_seconds',
+  'runplane_budget_pauses_total',
+  'runplane_suspensions_total',
   'runplane_process_cpu_seconds_total',
   'runplane_process_resident_memory_bytes',
 ];

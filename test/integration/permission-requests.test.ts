@@ -112,6 +112,8 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
     const queue = await approver.get('/v1/runners/permission-requests?state=pending');
     expect(queue.body.items.map((r: { id: string }) => r.id)).toEqual([id]);
+    const metrics = async () => (await fetch(`${t.server.url}/metrics`)).text();
+    expect(await metrics()).toMatch(/^runplane_permission_requests_pending\{org="acme"\} 1$/m);
 
     const waiting = runner.get(`${url}?wait=20`, headers);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -134,6 +136,9 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
     expect((await runner.get(url, headers)).body.token).toBeNull();
     expect((await admin.get(url)).body.token).toBeNull();
+    const after = await metrics();
+    expect(after).toMatch(/^runplane_permission_decision_seconds_count\{decision="approved"\} 1$/m);
+    expect(after).not.toMatch(/^runplane_permission_requests_pending\{org="acme"\} [1-9]/m);
     // The system the token is for (a git proxy) checks it with its own key.
     const proxy = await t.client(['runners:read']);
     const checked = await proxy.post('/v1/runners/grants/introspect', { token: answer.body.token });
