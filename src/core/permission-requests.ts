@@ -102,8 +102,11 @@ const requestEvent = (
   },
 });
 
-/** Mints the grant of an approved request for its asking attempt and marks it handed out; null if it was already. */
-async function handOut(tx: Queryable, request: PermissionRequest): Promise<{ grant: Grant; token: string } | null> {
+/**
+ * Mints the grant of an approved request for its asking attempt and marks it handed out. The caller holds the
+ * request's lock and saw it not handed out; should that not hold, the transaction fails whole (no stray grant).
+ */
+async function handOut(tx: Queryable, request: PermissionRequest): Promise<{ grant: Grant; token: string }> {
   const token = GRANT_PREFIX + randomBytes(32).toString('base64url');
   const grant = await insertGrant(tx, {
     id: newId('grant'),
@@ -117,7 +120,9 @@ async function handOut(tx: Queryable, request: PermissionRequest): Promise<{ gra
     ttlSeconds: request.ttlSeconds,
     expiresAt: request.grantExpiresAt,
   });
-  if (!(await markTokenDelivered(tx, request.id, grant.id))) return null;
+  if (!(await markTokenDelivered(tx, request.id, grant.id))) {
+    throw new Error(`permission request ${request.id} was handed out twice under its lock`);
+  }
   return { grant, token };
 }
 
