@@ -263,6 +263,35 @@ describe(`a session program asking for permissions through a real runner (${kind
       }
     });
 
+    it('an admin edits the policy and suspends and unsuspends the profile in the console', async () => {
+      const made = await admin.post('/v1/admin/users', { email: 'admin@acme.test', role: 'admin', password: PASSWORD });
+      expect(made.status).toBe(201);
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+      try {
+        const page = await logIn('admin@acme.test');
+        await page.goto(`${t.server.url}/console/profiles/${idleProfile}`);
+        const editor = page.getByLabel('Policy JSON');
+        await page.getByTestId('policy').getByText('version 1').waitFor();
+        expect(await editor.inputValue()).toContain('max_wall_seconds');
+        await editor.fill(JSON.stringify({ budgets: { max_wall_seconds: 5 }, cancel_grace_seconds: 20 }));
+        await page.getByRole('button', { name: 'Save policy' }).click();
+        await page.getByText('saved as version 2').waitFor();
+        const policy = (await admin.get(`/v1/runners/profiles/${idleProfile}/policy`)).body;
+        expect(policy.current).toMatchObject({ version: 2, budgets: { max_wall_seconds: 5 } });
+
+        await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+        await page.getByRole('button', { name: 'Suspend profile' }).click();
+        await page.getByTestId('suspended').waitFor();
+        const refused = await admin.post('/v1/runners/sessions', { profile_id: idleProfile, task_id: 'x', input: {} });
+        expect(refused.body.error.code).toBe('profile_suspended');
+        await page.getByRole('button', { name: 'Unsuspend' }).click();
+        await page.getByTestId('suspended').waitFor({ state: 'detached' });
+        expect((await admin.get(`/v1/runners/profiles/${idleProfile}`)).body.suspended_at).toBeNull();
+      } finally {
+        await browser.close();
+      }
+    });
+
     const approveInConsole = async () => {
       // Both log in first: the request waits for a person only 12 s (the file's approval timeout).
       const viewer = await logIn('viewer@acme.test');

@@ -151,4 +151,18 @@ describe('containerArgs', () => {
     expect(args.join(' ')).toContain('--memory 512m --cpus 1');
     expect(args.slice(-5)).toEqual(['--', 'ghcr.io/x/h:1', 'sh', '-c', 'run.sh']);
   });
+
+  it('mounts the permission answers directory read-only where the program is told to look', () => {
+    const args = containerArgs({
+      name: 'runplane-abc',
+      image: 'img',
+      cwd: '/tmp/w',
+      command: 'run.sh',
+      env: { RUNPLANE_PERMISSIONS_DIR: '/runplane/answers' },
+      answersDir: '/var/lib/runplane/answers-x',
+    });
+    expect(args.join(' ')).toContain('--volume /var/lib/runplane/answers-x:/runplane/answers:ro');
+    expect(args.join(' ')).toContain('--env RUNPLANE_PERMISSIONS_DIR=/runplane/answers');
+    expect(args.indexOf('--volume')).toBeLessThan(args.indexOf('--'));
+  });
 });
