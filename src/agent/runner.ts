@@ -71,6 +71,8 @@ interface ActiveTask {
   cancelled: boolean;
   /** The server asked to pause the session (a budget was reached): stop the program, then pause it. */
   pauseRequested: boolean;
+  /** A session can be paused; a review task cannot (the review contract has no paused state). */
+  pausable: boolean;
   /** Aborted, with a StaleAttempt saying why, once the server took the task back: no write for it is sent after. */
   release: AbortController;
   /** When the claim answer arrived: its lease runs from then until a heartbeat extends it. */
@@ -339,7 +341,7 @@ export class Runner {
   /** A budget was reached: the program is stopped (SIGTERM, so it may checkpoint first) and the session paused. */
   private pause(taskId: string) {
     const task = this.active.get(taskId);
-    if (!task || task.pauseRequested || task.cancelled || task.release.signal.aborted) return;
+    if (!task?.pausable || task.pauseRequested || task.cancelled || task.release.signal.aborted) return;
     task.pauseRequested = true;
     this.say(`task ${short(taskId)}: the server asks to pause it (a budget was reached); stopping it`, { taskId });
     task.abort.abort();
@@ -473,6 +475,7 @@ export class Runner {
       abort: new AbortController(),
       cancelled: false,
       pauseRequested: false,
+      pausable: false,
       release: new AbortController(),
       claimedAt,
       done: Promise.resolve(),
@@ -504,6 +507,7 @@ export class Runner {
   }
 
   private async executeSession(session: SessionTask, entry: ActiveTask) {
+    entry.pausable = true;
     const base = this.taskDir('session', session.id);
     // Permission answers live beside the task dir, in a directory the agent keeps: a program run as another user
     // reads them (group) but cannot rename or replace them (it owns nothing on the way).

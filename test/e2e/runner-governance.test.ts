@@ -68,7 +68,7 @@ if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is required in 
 const PASSWORD = 'correct horse battery';
 
 describe(`a session program asking for permissions through a real runner (${kind} store)`, { timeout: 60_000 }, () => {
-  const t = useTestServer(kind, { reaper: true, resetEachTest: false, config: { approvalTimeoutMs: 12_000 } });
+  const t = useTestServer(kind, { reaper: true, resetEachTest: false, config: { approvalTimeoutMs: 15_000 } });
   let root: string;
   let runner: RunnerProcess;
   let admin: Client;
@@ -293,7 +293,7 @@ describe(`a session program asking for permissions through a real runner (${kind
     });
 
     const approveInConsole = async () => {
-      // Both log in first: the request waits for a person only 12 s (the file's approval timeout).
+      // Both log in first: the request waits for a person only 15 s (the file's approval timeout).
       const viewer = await logIn('viewer@acme.test');
       const approver = await logIn('approver@acme.test');
       const id = await dispatch('sessions/console');
@@ -312,9 +312,10 @@ describe(`a session program asking for permissions through a real runner (${kind
       }, request.id);
       expect(refused).toBe(403);
 
+      // The header's count is read when a page opens (and every few seconds after).
+      await approver.goto(`${t.server.url}/console/approvals`);
       await approver.getByTestId('approvals-badge').waitFor();
       expect(await approver.getByTestId('approvals-badge').textContent()).toBe('1');
-      await approver.goto(`${t.server.url}/console/approvals`);
       const row = approver.locator(`tr[data-request="${request.id}"]`);
       await row.waitFor();
       expect(await row.textContent()).toContain('sessions/console');

@@ -370,7 +370,7 @@ describe('runner instances', () => {
    * A runner serving one profile against a fake server that hands out SESSION once; `heartbeat` answers beats.
    * The session's program records its pid and sleeps.
    */
-  async function runnerAgainst(heartbeat: (taskIds: string[]) => Answer) {
+  async function runnerAgainst(heartbeat: (taskIds: string[], started: boolean) => Answer) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-agent-'));
     let handedOut = false;
     const idle = async <T>(body: T): Promise<Answer> => {
@@ -379,7 +379,11 @@ describe('runner instances', () => {
     };
     const server = await fakeServer((r) => {
       if (r.path === '/api/runners/register') return { status: 200, body: { data: { instanceId: 'inst-1' } } };
-      if (r.path.endsWith('/heartbeat')) return heartbeat(r.body.taskIds);
+      // `started`: the program wrote its pid (a beat before that would stop it before the test can see it run).
+      if (r.path.endsWith('/heartbeat')) {
+        const started = fs.existsSync(`${root}/pid`) && fs.readFileSync(`${root}/pid`, 'utf8').trim() !== '';
+        return heartbeat(r.body.taskIds, started);
+      }
       if (r.path.startsWith('/api/runners/tasks/pending')) return idle({ data: [] });
       if (r.path === '/v1/runners/sessions/claim') {
         if (handedOut) return idle({ items: [] });
@@ -420,8 +424,8 @@ describe('runner instances', () => {
 
   it('a heartbeat names every task held; a task it calls stale is stopped and dropped without a report', async () => {
     let stale = false;
-    const agent = await runnerAgainst((taskIds) => {
-      stale ||= taskIds.includes(SESSION.id);
+    const agent = await runnerAgainst((taskIds, started) => {
+      stale ||= started && taskIds.includes(SESSION.id);
       return { status: 200, body: { data: { cancelTaskIds: [], staleTaskIds: stale ? [SESSION.id] : [] } } };
     });
     const running = agent.runner.run();
@@ -446,8 +450,8 @@ describe('runner instances', () => {
   }, 20_000);
 
   it('runner_replaced stops the runner: its programs are killed, nothing is reported, it does not deregister', async () => {
-    const agent = await runnerAgainst((taskIds) =>
-      taskIds.includes(SESSION.id)
+    const agent = await runnerAgainst((taskIds, started) =>
+      started && taskIds.includes(SESSION.id)
         ? conflict('runner_replaced')
         : { status: 200, body: { data: { cancelTaskIds: [] } } },
     );
