@@ -349,17 +349,17 @@ async function askForPermission(
   }
   const settle = (answer: RequestAnswer) =>
     write({
-      id: answer.request.id,
-      state: answer.request.state,
+      id: answer.id,
+      state: answer.state,
       token: answer.token,
-      expires_at: answer.token ? answer.request.grant_expires_at : null,
-      note: answer.request.note,
+      expires_at: answer.token ? answer.grant_expires_at : null,
+      note: answer.note,
     });
-  if (first.request.state !== 'pending') {
+  if (first.state !== 'pending') {
     settle(first);
     return null;
   }
-  const id = first.request.id;
+  const id = first.id;
   const signal = AbortSignal.any([open, context.released]);
   return (async () => {
     try {
@@ -376,7 +376,7 @@ async function askForPermission(
             }),
           { taskId: task.id, signal, timeoutMs: (DECISION_WAIT_SECONDS + 15) * 1000 },
         );
-        if (answer.request.state !== 'pending') return settle(answer);
+        if (answer.state !== 'pending') return settle(answer);
       }
     } catch (error) {
       // The program ended or the session was taken back: nobody is left to read an answer.

@@ -1287,13 +1287,46 @@ export interface components {
             /** @description The grant lifetime asked for, capped by the matching rule */
             ttl_seconds: number;
         };
-        /** PermissionRequestAnswer */
+        /**
+         * PermissionRequestAnswer
+         * @description A permission request, with its token when this answer hands it out
+         */
         PermissionRequestAnswer: {
+            /** @description The attempt that asked: the only one its token is handed to */
+            attempt: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** @description `policy` when a rule decided, else the person (API key id or user); null while pending */
+            decided_by: string | null;
+            /**
+             * Format: date-time
+             * @description A pending request expires here at the latest (earlier when its attempt ends)
+             */
+            expires_at: string;
             /** @description The grant minted for that token; else null */
             grant: components["schemas"]["Grant"] | null;
-            request: components["schemas"]["PermissionRequest"];
+            /** Format: date-time */
+            grant_expires_at: string | null;
+            grant_id: string | null;
+            id: string;
+            note: string | null;
+            reason: string;
+            resource: string;
+            /** @description The policy rule that matched (0-based); null: none did and the default `ask` applied */
+            rule_index: number | null;
+            runner_id: string | null;
+            scope: string;
+            session_id: string;
+            /** @enum {unknown} */
+            state: "pending" | "approved" | "denied" | "expired";
             /** @description The grant token (`rpg_…`): only in the one answer that hands it to the asking attempt; null otherwise */
             token: string | null;
+            /** @description The token was handed to the asking attempt (it is shown once) */
+            token_delivered: boolean;
+            /** @description The grant lifetime asked for, capped by the matching rule */
+            ttl_seconds: number;
         };
         /** PermissionRule */
         PermissionRule: {
@@ -4104,7 +4137,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The PermissionRequestAnswer */
+            /** @description A permission request, with its token when this answer hands it out */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4144,7 +4177,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The PermissionRequestAnswer */
+            /** @description A permission request, with its token when this answer hands it out */
             200: {
                 headers: {
                     [name: string]: unknown;

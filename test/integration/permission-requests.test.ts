@@ -56,7 +56,7 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
     expect(other.id).toMatch(/./);
     const asked = await ask(session.id, headers, { scope: 'runners:read', resource: 'sessions/own', ttl_seconds: 900 });
     expect(asked.status).toBe(201);
-    expect(asked.body.request).toMatchObject({
+    expect(asked.body).toMatchObject({
       state: 'approved',
       decided_by: 'policy',
       rule_index: 0,
@@ -77,12 +77,9 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
     expect((await runner.get('/v1/runners/profiles', bearer)).status).toBe(403);
     expect((await runner.get('/v1/runners/permission-requests', bearer)).status).toBe(403);
 
-    const again = await runner.get(
-      `/v1/runners/sessions/${session.id}/permission-requests/${asked.body.request.id}`,
-      headers,
-    );
+    const again = await runner.get(`/v1/runners/sessions/${session.id}/permission-requests/${asked.body.id}`, headers);
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ token: null, request: { state: 'approved', token_delivered: true } });
+    expect(again.body).toMatchObject({ token: null, state: 'approved', token_delivered: true });
     expect(await eventTypes(session.id)).toEqual(['permission_requested', 'permission_approved']);
   });
 
@@ -92,12 +89,12 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
       { scope: 'repo:read', resource: '**', action: 'allow' },
     ]);
     const denied = await ask(session.id, headers, { resource: 'github.com/acme/secrets' });
-    expect(denied.body).toMatchObject({ token: null, grant: null, request: { state: 'denied', rule_index: 0 } });
+    expect(denied.body).toMatchObject({ token: null, grant: null, state: 'denied', rule_index: 0 });
     const read = await ask(session.id, headers, { scope: 'repo:read', resource: 'github.com/x/y/z' });
-    expect(read.body.request).toMatchObject({ state: 'approved', rule_index: 1 });
+    expect(read.body).toMatchObject({ state: 'approved', rule_index: 1 });
     // `*` stays within one path segment; no rule matches, so the default ask applies.
     const pending = await ask(session.id, headers, { resource: 'github.com/acme/secrets/deeper' });
-    expect(pending.body.request).toMatchObject({ state: 'pending', rule_index: null, decided_by: null });
+    expect(pending.body).toMatchObject({ state: 'pending', rule_index: null, decided_by: null });
   });
 
   it('ask: the waiting attempt gets the token when a person approves, once; others never see it', async () => {
@@ -106,8 +103,8 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
     ]);
     const asked = await ask(session.id, headers);
     expect(asked.status).toBe(201);
-    expect(asked.body).toMatchObject({ token: null, request: { state: 'pending', rule_index: 0 } });
-    const id = asked.body.request.id;
+    expect(asked.body).toMatchObject({ token: null, state: 'pending', rule_index: 0 });
+    const id = asked.body.id;
     const url = `/v1/runners/sessions/${session.id}/permission-requests/${id}`;
 
     const queue = await approver.get('/v1/runners/permission-requests?state=pending');
@@ -126,7 +123,7 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
     expect(approved.body.decided_by).toMatch(/^key_/);
     const answer = await waiting;
     expect(answer.status).toBe(200);
-    expect(answer.body.request).toMatchObject({ state: 'approved', token_delivered: true });
+    expect(answer.body).toMatchObject({ state: 'approved', token_delivered: true });
     expect(answer.body.token).toMatch(/^rpg_/);
     expect(answer.body.grant).toMatchObject({ scope: 'repo:write', created_by: approved.body.decided_by });
     // Capped by the rule's max_ttl_seconds (300), not the 3600 asked for.
@@ -173,7 +170,7 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
   it('concurrent collects by the asking attempt hand out exactly one token and mint exactly one grant', async () => {
     const { session, headers } = await runningSession();
-    const id = (await ask(session.id, headers)).body.request.id;
+    const id = (await ask(session.id, headers)).body.id;
     await approver.post(`/v1/runners/permission-requests/${id}/approve`, {});
     const url = `/v1/runners/sessions/${session.id}/permission-requests/${id}`;
     const answers = await Promise.all(Array.from({ length: 12 }, () => runner.get(url, headers)));
@@ -184,23 +181,23 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
   it('a person denies with a note; the wait ends denied', async () => {
     const { session, headers } = await runningSession();
-    const id = (await ask(session.id, headers)).body.request.id;
+    const id = (await ask(session.id, headers)).body.id;
     const waiting = runner.get(`/v1/runners/sessions/${session.id}/permission-requests/${id}?wait=20`, headers);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const denied = await approver.post(`/v1/runners/permission-requests/${id}/deny`, { note: 'not today' });
     expect(denied.body).toMatchObject({ state: 'denied', note: 'not today' });
-    expect((await waiting).body).toMatchObject({ token: null, request: { state: 'denied', note: 'not today' } });
+    expect((await waiting).body).toMatchObject({ token: null, state: 'denied', note: 'not today' });
     const audit = (await admin.get(`/v1/audit?action=deny`)).body.items;
     expect(audit.some((r: { actor: string }) => r.actor === denied.body.decided_by)).toBe(true);
   });
 
   it('a cancel expires a pending request at once, and ends a wait on it', async () => {
     const { session, headers } = await runningSession();
-    const id = (await ask(session.id, headers)).body.request.id;
+    const id = (await ask(session.id, headers)).body.id;
     const waiting = runner.get(`/v1/runners/sessions/${session.id}/permission-requests/${id}?wait=20`, headers);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await admin.post(`/v1/runners/sessions/${session.id}/cancel`)).status).toBe(200);
-    expect((await waiting).body.request.state).toBe('expired');
+    expect((await waiting).body.state).toBe('expired');
     const refused = await approver.post(`/v1/runners/permission-requests/${id}/approve`, {});
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'request_not_pending' });
@@ -213,7 +210,7 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
 
   it('only runners:approve decides; another org sees nothing; the asker must hold the session', async () => {
     const { session, headers } = await runningSession();
-    const id = (await ask(session.id, headers)).body.request.id;
+    const id = (await ask(session.id, headers)).body.id;
     const viewer = await t.client(['runners:read']);
     const operator = await t.client(['runners:read', 'runners:write', 'runners:dispatch']);
     for (const who of [viewer, operator, runner]) {
@@ -288,12 +285,12 @@ describe.each(STORE_KINDS)('permission requests on the %s store', (kind) => {
         { scope: 'repo:write', resource: 'r', reason: 'why' },
         headers,
       );
-      expect(asked.body.request?.state, JSON.stringify(asked.body)).toBe('pending');
+      expect(asked.body.state, JSON.stringify(asked.body)).toBe('pending');
       const waited = await ownRunner.get(
-        `/v1/runners/sessions/${session.id}/permission-requests/${asked.body.request.id}?wait=15`,
+        `/v1/runners/sessions/${session.id}/permission-requests/${asked.body.id}?wait=15`,
         headers,
       );
-      expect(waited.body.request.state).toBe('expired');
+      expect(waited.body.state).toBe('expired');
       await until(
         async () => (await own.get(`/v1/runners/sessions/${session.id}/events?limit=100`)).body.items,
         (items: { type: string }[]) => items.some((event) => event.type === 'permission_expired'),

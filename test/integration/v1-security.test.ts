@@ -83,7 +83,7 @@ describe.each(STORE_KINDS)('/v1 security on the %s store', (kind) => {
       { scope: 'repo:write', resource: 'r', reason: 'why' },
       { ...runner, 'x-runplane-attempt': String(attempt) },
     );
-    ids = { s, p, g, c, q: asked.body.request.id };
+    ids = { s, p, g, c, q: asked.body.id };
   });
 
   const fill = (text: string) =>

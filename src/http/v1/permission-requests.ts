@@ -58,7 +58,7 @@ export const PermissionRequestSchema = Type.Object(
 
 const AnswerSchema = Type.Object(
   {
-    request: PermissionRequestSchema,
+    ...PermissionRequestSchema.properties,
     token: Type.Unsafe<string | null>({
       type: ['string', 'null'],
       description:
@@ -66,7 +66,10 @@ const AnswerSchema = Type.Object(
     }),
     grant: Type.Union([GrantSchema, Type.Null()], { description: 'The grant minted for that token; else null' }),
   },
-  { title: 'PermissionRequestAnswer' },
+  {
+    title: 'PermissionRequestAnswer',
+    description: 'A permission request, with its token when this answer hands it out',
+  },
 );
 
 const AskBody = Type.Object(
@@ -133,7 +136,7 @@ export const presentRequest = (request: PermissionRequest) => ({
 });
 
 const presentAnswer = (answer: RequestAnswer) => ({
-  request: presentRequest(answer.request),
+  ...presentRequest(answer.request),
   token: answer.token,
   grant: answer.grant ? presentGrant(answer.grant) : null,
 });
