@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
+import { freshDataDir, runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
 import { client } from '../support/server.ts';
 import { clonePgDatabase } from '../support/stores.ts';
 
@@ -69,7 +69,7 @@ describe.skipIf(process.platform !== 'linux').each(stores)('a 50 MiB artifact on
 
   it('is streamed: server RSS grows by less than 64 MiB, and the download matches the sha256', async () => {
     const env: Record<string, string> =
-      kind === 'postgres' ? { DATABASE_URL: await clonePgDatabase() } : { RUNPLANE_DATA_DIR: dataDir };
+      kind === 'postgres' ? { DATABASE_URL: await clonePgDatabase() } : { RUNPLANE_DATA_DIR: freshDataDir(dataDir) };
     const created = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], env);
     expect(created.code).toBe(0);
     const key = created.stdout.trim().split('\n').at(-1)!;

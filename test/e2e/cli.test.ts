@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServeProcess } from '../support/processes.ts';
+import { freshDataDir, runCli, startServeProcess } from '../support/processes.ts';
 import { reviewBody } from '../support/review-fixtures.ts';
 import { client } from '../support/server.ts';
 
@@ -13,7 +13,7 @@ describe('runplane CLI on the embedded store', () => {
 
   beforeAll(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-cli-'));
-    env = { RUNPLANE_DATA_DIR: dataDir };
+    env = { RUNPLANE_DATA_DIR: freshDataDir(dataDir) };
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -60,7 +60,7 @@ describe('runplane CLI on the embedded store', () => {
 
   it('keys create --runner makes a runner key (runner scopes by default) whose task writes must name their attempt', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-runner-key-'));
-    const keyEnv = { RUNPLANE_DATA_DIR: dir };
+    const keyEnv = { RUNPLANE_DATA_DIR: freshDataDir(dir) };
     try {
       const created = await runCli(['keys', 'create', '--runner', '--org', 'acme'], keyEnv);
       expect(created.code).toBe(0);

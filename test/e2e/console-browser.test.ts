@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
+import { freshDataDir, REPO_ROOT, runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
 import { type Client, client } from '../support/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,7 +30,7 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-console-'));
-    const env = { RUNPLANE_DATA_DIR: path.join(root, 'data') };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'data')) };
     const key = (await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], env)).stdout
       .trim()
       .split('\n')

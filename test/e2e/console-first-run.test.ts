@@ -9,6 +9,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freshDataDir,
   REPO_ROOT,
   type RunnerProcess,
   type ServerProcess,
@@ -31,7 +32,7 @@ describe.skipIf(!hasChromium)('the first run in a browser', () => {
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-first-run-browser-'));
-    server = await startServeProcess({ RUNPLANE_DATA_DIR: path.join(root, 'data') });
+    server = await startServeProcess({ RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'data')) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

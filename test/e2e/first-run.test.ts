@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
+import { freshDataDir, runCli, type ServerProcess, startServeProcess } from '../support/processes.ts';
 import { client } from '../support/server.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -35,7 +35,7 @@ describe('first run and administration without a stop', () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('a fresh server prints a one-time setup link; it creates the first admin once; a restart prints none', async () => {
-    const env = { RUNPLANE_DATA_DIR: path.join(root, 'fresh') };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'fresh')) };
     const server = await startServeProcess(env);
     let link: string;
     try {
@@ -68,7 +68,7 @@ describe('first run and administration without a stop', () => {
     const passwordFile = path.join(root, 'admin-password');
     fs.writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
     const env = {
-      RUNPLANE_DATA_DIR: path.join(root, 'bootstrap'),
+      RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'bootstrap')),
       RUNPLANE_BOOTSTRAP_ADMIN_EMAIL: 'ops@acme.test',
       RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: passwordFile,
       RUNPLANE_BOOTSTRAP_ORG: 'acme',
@@ -105,7 +105,7 @@ describe('first run and administration without a stop', () => {
   }, 120_000);
 
   it('keys and users commands work against the running server with --server and an admin key', async () => {
-    const env = { RUNPLANE_DATA_DIR: path.join(root, 'live') };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'live')) };
     const adminKey = (await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], env)).stdout
       .trim()
       .split('\n')

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGitHub, type FakeOpenAi, startFakeGitHub, startFakeOpenAi } from '../support/fake-services.ts';
 import { createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import {
+  freshDataDir,
   type RunnerProcess,
   runCli,
   type ServerProcess,
@@ -36,7 +37,7 @@ describe('the AI review pipeline end to end', () => {
     github = await startFakeGitHub(GITHUB_TOKEN);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-pipeline-'));
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-work-'));
-    const env = { RUNPLANE_DATA_DIR: dataDir };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(dataDir) };
     const created = await runCli(
       ['keys', 'create', '--org', 'acme', '--scopes', 'runners:read,runners:write,runners:dispatch'],
       env,

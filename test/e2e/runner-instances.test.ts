@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandReviewOf, createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import {
+  freshDataDir,
   type RunnerProcess,
   runCli,
   type ServerProcess,
@@ -39,7 +40,9 @@ describe.each(STORE_KINDS)('runner instances on the %s store', (kind) => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-instances-'));
     repo = createReviewRepo();
     const store: Record<string, string> =
-      kind === 'postgres' ? { DATABASE_URL: await clonePgDatabase() } : { RUNPLANE_DATA_DIR: path.join(root, 'data') };
+      kind === 'postgres'
+        ? { DATABASE_URL: await clonePgDatabase() }
+        : { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'data')) };
     // Leases far longer than any test: a task that comes back early came back because of the instance protocol.
     // A 5 s cancel grace: cancelAndWait (cleanup between tests) ends within it even when a cancel lands between a
     // takeover's claim and its program's start, a race in which the agent was once seen not to confirm (CI, postgres).

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandReviewOf, createReviewRepo, type ReviewRepo } from '../support/git-repo.ts';
 import { freePort } from '../support/postgres-cluster.ts';
 import {
+  freshDataDir,
   type RunnerProcess,
   runCli,
   type ServerProcess,
@@ -29,7 +30,11 @@ describe('runner resilience', () => {
     repo = createReviewRepo();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-resilience-'));
     const port = await freePort();
-    env = { RUNPLANE_DATA_DIR: path.join(root, 'data'), PORT: String(port), RUNPLANE_LEASE_TTL_SECONDS: '30' };
+    env = {
+      RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'data')),
+      PORT: String(port),
+      RUNPLANE_LEASE_TTL_SECONDS: '30',
+    };
     const created = await runCli(
       ['keys', 'create', '--org', 'acme', '--scopes', 'runners:read,runners:write,runners:dispatch'],
       env,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freshDataDir,
   type RunnerProcess,
   runCli,
   type ServerProcess,
@@ -24,7 +25,7 @@ describe('runner executing sessions', () => {
 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-sessions-'));
-    const env = { RUNPLANE_DATA_DIR: path.join(root, 'data') };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'data')) };
     const created = await runCli(
       ['keys', 'create', '--org', 'acme', '--scopes', 'runners:read,runners:write,runners:dispatch'],
       env,

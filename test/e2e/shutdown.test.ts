@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, startServeProcess } from '../support/processes.ts';
+import { freshDataDir, runCli, startServeProcess } from '../support/processes.ts';
 import { client } from '../support/server.ts';
 
 describe('runplane serve and SIGTERM', () => {
@@ -15,7 +15,7 @@ describe('runplane serve and SIGTERM', () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('exits 0 on SIGTERM while a keep-alive connection, a long poll and an event stream are open', async () => {
-    const env = { RUNPLANE_DATA_DIR: dataDir, RUNPLANE_SHUTDOWN_GRACE_SECONDS: '8' };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(dataDir), RUNPLANE_SHUTDOWN_GRACE_SECONDS: '8' };
     const created = await runCli(
       ['keys', 'create', '--org', 'acme', '--scopes', 'runners:read,runners:write,runners:dispatch'],
       env,
@@ -58,7 +58,7 @@ describe('runplane serve and SIGTERM', () => {
 
   it('a kill -9 right after a cancel was answered leaves the cancel and its audit row', async () => {
     const crashDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-crash-'));
-    const env = { RUNPLANE_DATA_DIR: crashDir };
+    const env = { RUNPLANE_DATA_DIR: freshDataDir(crashDir) };
     try {
       const created = await runCli(['keys', 'create', '--org', 'acme', '--scopes', 'admin'], env);
       const key = created.stdout.trim().split('\n').at(-1)!;

@@ -1,8 +1,10 @@
 // Once per `npm test`: start a PostgreSQL cluster with a migrated template database, and build a migrated snapshot
 // of the embedded store. Each test file then clones the template / loads the snapshot in well under a second.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { openEmbedded } from '../../src/store/embedded.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -14,6 +16,8 @@ declare module 'vitest' {
     /** URL of the migrated template database, or null when PostgreSQL is not installed. */
     pgTemplateUrl: string | null;
     embeddedSnapshotPath: string;
+    /** A migrated, empty embedded data directory (RUNPLANE_DATA_DIR layout) that tests copy instead of creating. */
+    embeddedDataDirTemplate: string;
   }
 }
 
@@ -21,6 +25,13 @@ export const TEMPLATE_DB = 'runplane_template';
 
 export default async function setup(project: TestProject) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-test-'));
+  // The data dir template is made by `runplane migrate` in a child process, beside PostgreSQL's start.
+  const dataDirTemplate = path.join(tmp, 'data-dir-template');
+  const templateMade = promisify(execFile)(
+    process.execPath,
+    [path.resolve(import.meta.dirname, '../../bin/runplane.js'), 'migrate'],
+    { env: { ...process.env, RUNPLANE_DATA_DIR: dataDirTemplate } },
+  );
   let cluster: PgCluster | null = null;
   // RUNPLANE_TEST_STORES=embedded: the second, shorter CI run (another Node) leaves PostgreSQL to the first.
   const postgresWanted = (process.env.RUNPLANE_TEST_STORES ?? 'embedded,postgres').split(',').includes('postgres');
@@ -45,6 +56,9 @@ export default async function setup(project: TestProject) {
     );
     project.provide('pgTemplateUrl', null);
   }
+
+  await templateMade;
+  project.provide('embeddedDataDirTemplate', dataDirTemplate);
 
   const embedded = await openEmbedded({ memory: true });
   await migrate(embedded);
