@@ -110,9 +110,6 @@ export async function notePauseCarriedOut(q: Queryable, item: Item): Promise<Ite
   return { ...item, pauseRequestedAt: null };
 }
 
-/** Forgets a budget pause when the session resumes. */
-export const forgetPause = (q: Queryable, id: string) => clearPause(q, id);
-
 /**
  * A person changes the session's own budget: `change` fields replace the current ones (null removes one). A pause
  * asked for but not carried out is withdrawn when the new limits are no longer reached.
@@ -165,11 +162,20 @@ export async function changeSessionBudget(
   return updated;
 }
 
-/** Budgets as the API writes them (snake_case). */
+/** Budgets as the API writes them (snake_case): a policy's, a session's own, an event's. */
 export function presentBudget(budget: Budgets) {
   return {
     ...(budget.maxWallSeconds !== undefined ? { max_wall_seconds: budget.maxWallSeconds } : {}),
     ...(budget.maxTokens !== undefined ? { max_tokens: budget.maxTokens } : {}),
     ...(budget.maxCostUsd !== undefined ? { max_cost_usd: budget.maxCostUsd } : {}),
+  };
+}
+
+/** Budgets as the API reads them (snake_case; a PATCH may send null to remove a limit), the fields given only. */
+export function budgetsFromBody<T>(body: { max_wall_seconds?: T; max_tokens?: T; max_cost_usd?: T } = {}) {
+  return {
+    ...(body.max_wall_seconds !== undefined ? { maxWallSeconds: body.max_wall_seconds } : {}),
+    ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
+    ...(body.max_cost_usd !== undefined ? { maxCostUsd: body.max_cost_usd } : {}),
   };
 }

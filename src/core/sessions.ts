@@ -3,6 +3,7 @@
 // checkpoints with pause/resume, progress and metadata.
 import { isUniqueViolation, type Queryable } from '../store/db.ts';
 import { listItemAttempts } from '../store/sql/attempts.ts';
+import { clearPause } from '../store/sql/budgets.ts';
 import { insertCheckpoint, latestCheckpoints } from '../store/sql/checkpoints.ts';
 import { listEvents } from '../store/sql/events.ts';
 import {
@@ -21,7 +22,7 @@ import {
 import { latestPolicyVersion } from '../store/sql/policies.ts';
 import { getHarnesses } from '../store/sql/profiles.ts';
 import { auditRowFor, recordAudit } from './audit.ts';
-import { checkUsageEvents, enforceBudgets, forgetPause, notePauseCarriedOut } from './budgets.ts';
+import { checkUsageEvents, enforceBudgets, notePauseCarriedOut } from './budgets.ts';
 import { fingerprint } from './canonical-json.ts';
 import type { Core } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -376,7 +377,8 @@ export async function resumeSession(core: Core, orgId: string, id: string, actor
     { actor },
     'resume',
     async (tx, current) => {
-      await forgetPause(tx, id);
+      // A budget pause is over once the session resumes.
+      await clearPause(tx, id);
       return transition(tx, current, 'pending', {
         reason: 'resumed',
         operator: actor,

@@ -2,6 +2,7 @@
 // decide permission requests, budgets and the cancel grace of the sessions dispatched under each version.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { budgetsFromBody, presentBudget } from '../../core/budgets.ts';
 import type { Core } from '../../core/context.ts';
 import { DEFAULT_RULES, policyHistory, putPolicy } from '../../core/policies.ts';
 import type { PolicyRules, PolicyVersion } from '../../core/types.ts';
@@ -60,11 +61,7 @@ const presentRules = (rules: PolicyRules) => ({
     action: rule.action,
     ...(rule.maxTtlSeconds !== undefined ? { max_ttl_seconds: rule.maxTtlSeconds } : {}),
   })),
-  budgets: {
-    ...(rules.budgets.maxWallSeconds !== undefined ? { max_wall_seconds: rules.budgets.maxWallSeconds } : {}),
-    ...(rules.budgets.maxTokens !== undefined ? { max_tokens: rules.budgets.maxTokens } : {}),
-    ...(rules.budgets.maxCostUsd !== undefined ? { max_cost_usd: rules.budgets.maxCostUsd } : {}),
-  },
+  budgets: presentBudget(rules.budgets),
   cancel_grace_seconds: rules.cancelGraceSeconds,
 });
 
@@ -100,11 +97,7 @@ export const policyRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (ap
           action: rule.action,
           ...(rule.max_ttl_seconds !== undefined ? { maxTtlSeconds: rule.max_ttl_seconds } : {}),
         })),
-        budgets: {
-          ...(body.budgets?.max_wall_seconds !== undefined ? { maxWallSeconds: body.budgets.max_wall_seconds } : {}),
-          ...(body.budgets?.max_tokens !== undefined ? { maxTokens: body.budgets.max_tokens } : {}),
-          ...(body.budgets?.max_cost_usd !== undefined ? { maxCostUsd: body.budgets.max_cost_usd } : {}),
-        },
+        budgets: budgetsFromBody(body.budgets),
         cancelGraceSeconds: body.cancel_grace_seconds ?? DEFAULT_RULES.cancelGraceSeconds,
       };
       return presentPolicy(await putPolicy(core, principalOf(request).orgId, request.params.id, rules));

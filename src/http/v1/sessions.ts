@@ -2,7 +2,7 @@
 // snake_case into core calls; the claim, fence and event log are the engine's, shared with /api/runners.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { changeSessionBudget } from '../../core/budgets.ts';
+import { budgetsFromBody, changeSessionBudget } from '../../core/budgets.ts';
 import type { Core } from '../../core/context.ts';
 import { forbidden, invalid } from '../../core/errors.ts';
 import { REVIEW_PROFILE } from '../../core/reviews.ts';
@@ -278,11 +278,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ core: Core }> = async (a
           core,
           principal.orgId,
           request.params.id,
-          {
-            ...(budget.max_wall_seconds !== undefined ? { maxWallSeconds: budget.max_wall_seconds } : {}),
-            ...(budget.max_tokens !== undefined ? { maxTokens: budget.max_tokens } : {}),
-            ...(budget.max_cost_usd !== undefined ? { maxCostUsd: budget.max_cost_usd } : {}),
-          },
+          budgetsFromBody(budget),
           principal.actor,
         );
       }
