@@ -36,7 +36,9 @@ describe('first run and administration without a stop', () => {
 
   it('a fresh server prints a one-time setup link; it creates the first admin once; a restart prints none', async () => {
     const env = { RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'fresh')) };
-    const server = await startServeProcess(env);
+    // The first start as the README has it, `npm start`: the checkout's entry through tsx (every other test starts
+    // the compiled build).
+    const server = await startServeProcess(env, undefined, 'checkout');
     let link: string;
     try {
       link = await setupLink(server);

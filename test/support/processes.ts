@@ -4,10 +4,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { TEST_NODE_FLAGS } from './build.ts';
 import { freePort } from './postgres-cluster.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(REPO_ROOT, 'bin/runplane.js');
+/** The checkout's entry, through tsx: what `npm start` and `npm run runplane` run. */
+const CHECKOUT_BIN = path.join(REPO_ROOT, 'bin/runplane.js');
+
+/**
+ * How a test starts `runplane`: from the build global setup compiled for this run (what the published package runs),
+ * or with `checkout`, from the checkout's TypeScript entry as `npm start` does.
+ */
+function runplaneArgs(args: string[], entry: 'build' | 'checkout' = 'build'): string[] {
+  return entry === 'checkout' ? [CHECKOUT_BIN, ...args] : [...TEST_NODE_FLAGS, inject('builtCli'), ...args];
+}
 
 const baseEnv = (env: Record<string, string>) => {
   const clean: Record<string, string> = {};
@@ -27,7 +37,7 @@ export interface CliResult {
 
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(env), cwd: REPO_ROOT });
+    const child = spawn(process.execPath, runplaneArgs(args), { env: baseEnv(env), cwd: REPO_ROOT });
     child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
@@ -53,9 +63,13 @@ export interface ServerProcess {
 }
 
 /** Starts `runplane serve` on a free port and resolves once it says it is listening. */
-export async function startServeProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServeProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  entry: 'build' | 'checkout' = 'build',
+): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, runplaneArgs(['serve'], entry), {
     env: baseEnv({ PORT: String(port), RUNPLANE_RATE_LIMIT_PER_MINUTE: '0', ...env }),
     cwd: REPO_ROOT,
   });
@@ -122,7 +136,7 @@ export interface RunnerProcess {
 
 /** Starts `runplane runner` with the given flags; its stdout/stderr are collected for assertions. */
 export function startRunnerProcess(args: string[], env: Record<string, string> = {}): RunnerProcess {
-  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env: baseEnv(env), cwd: REPO_ROOT });
+  const child = spawn(process.execPath, runplaneArgs(['runner', ...args]), { env: baseEnv(env), cwd: REPO_ROOT });
   let output = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {

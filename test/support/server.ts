@@ -11,7 +11,7 @@ import { startLeaseReaper } from '../../src/core/lease-reaper.ts';
 import type { KeyKind, Scope } from '../../src/core/types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Db } from '../../src/store/db.ts';
-import { openTestStore, resetStore, type StoreKind } from './stores.ts';
+import { borrowTestStore, resetStore, returnTestStore, type StoreKind } from './stores.ts';
 
 export interface TestServer {
   url: string;
@@ -88,13 +88,13 @@ export function useTestServer(
       client(fixture.server.url, await newKey(fixture.db, keyOptions.org ?? 'acme', scopes, keyOptions.kind)),
   } as TestServerFixture;
   beforeAll(async () => {
-    fixture.db = await openTestStore(kind, options.poolSize);
+    fixture.db = await borrowTestStore(kind, options.poolSize);
     const config = typeof options.config === 'function' ? options.config() : options.config;
     fixture.server = await startServer(fixture.db, { config, reaper: options.reaper, log: options.log });
   });
   afterAll(async () => {
     await fixture.server?.close();
-    await fixture.db?.close();
+    if (fixture.db) await returnTestStore(fixture.db);
   });
   beforeEach(async () => {
     if (options.resetEachTest !== false) await resetStore(fixture.db);
