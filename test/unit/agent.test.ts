@@ -84,10 +84,14 @@ describe('diff reading', () => {
 describe('executors', () => {
   it('a cleaned environment keeps PATH and drops secrets', () => {
     process.env.RUNPLANE_LLM_API_KEY_TEST = 'secret';
-    const env = cleanEnv({ X: '1' });
-    expect(env.X).toBe('1');
-    expect(env.PATH).toBeTruthy();
-    expect(env.RUNPLANE_LLM_API_KEY_TEST).toBeUndefined();
+    try {
+      const env = cleanEnv({ X: '1' });
+      expect(env.X).toBe('1');
+      expect(env.PATH).toBeTruthy();
+      expect(env.RUNPLANE_LLM_API_KEY_TEST).toBeUndefined();
+    } finally {
+      delete process.env.RUNPLANE_LLM_API_KEY_TEST;
+    }
   });
 
   it('cancel stops the whole process group: SIGTERM, then SIGKILL after the grace period', async () => {
