@@ -5,8 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
-    // Two cores here; PGlite instances are heavy. Files run two at a time.
-    maxWorkers: 2,
+    // Three files at a time on two cores: e2e files spend much of their time waiting on processes and timers.
+    maxWorkers: 3,
     // Each worker process runs its files one after another without re-importing the server's modules for each, and
     // keeps its embedded store open for the next file (test/support/stores.ts: borrowTestStore), emptied between
     // tests and files. Tests restore what they change of process.env.

@@ -96,7 +96,7 @@ describe('first run and administration without a stop', () => {
     await again.stop();
     const missing = await runCli(['serve'], {
       ...env,
-      RUNPLANE_DATA_DIR: path.join(root, 'bootstrap-missing'),
+      RUNPLANE_DATA_DIR: freshDataDir(path.join(root, 'bootstrap-missing')), // a store without users
       RUNPLANE_BOOTSTRAP_ADMIN_PASSWORD_FILE: path.join(root, 'nope'),
     });
     expect(missing.code).toBe(1);

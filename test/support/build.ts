@@ -1,43 +1,20 @@
-// The compiled build the end-to-end tests start their processes from, made once per `npm test` by global setup.
-// It is what the published package runs (dist/cli/main.js), laid out like a checkout so its relative paths hold:
-//   <dir>/dist/…           the sources compiled by tsconfig.build.json (no type check: `npm run typecheck` does that)
-//   <dir>/package.json     the checkout's (the CLI reads its version)
-//   <dir>/console/dist     the checkout's built console
-//   <dir>/node_modules     the checkout's dependencies
+// The compiled build the end-to-end tests start their processes from: `npm run build:server` (dist/, what the
+// published package runs as its bin), made once per `npm test` by global setup so it always matches the sources.
 // Starting a process from it costs ~1 s less CPU than through tsx's loader, in the process and in its embedded
-// store's worker, and e2e tests start a few hundred processes.
+// store's worker, and e2e tests start a few hundred processes. The checkout's entry (bin/runplane.js, `npm start`)
+// keeps a test of its own (first-run.test.ts).
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Compiles the checkout into `dir` and returns the path of its CLI entry. */
-export async function buildForTests(dir: string): Promise<string> {
-  await promisify(execFile)(process.execPath, [
-    path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    path.join(REPO_ROOT, 'tsconfig.build.json'),
-    '--noCheck',
-    '--sourceMap',
-    'false',
-    '--outDir',
-    path.join(dir, 'dist'),
-  ]);
-  // The non-TypeScript files scripts/build-assets.mjs copies for the real build.
-  fs.cpSync(path.join(REPO_ROOT, 'src/store/migrations'), path.join(dir, 'dist/store/migrations'), {
-    recursive: true,
+/** Runs the server build into the checkout's dist/ and returns the path of its CLI entry. */
+export async function buildForTests(): Promise<string> {
+  await promisify(execFile)(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:server'], {
+    cwd: REPO_ROOT,
   });
-  fs.cpSync(
-    path.join(REPO_ROOT, 'src/store/pglite-worker-boot.js'),
-    path.join(dir, 'dist/store/pglite-worker-boot.js'),
-  );
-  fs.symlinkSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'console'));
-  fs.symlinkSync(path.join(REPO_ROOT, 'console/dist'), path.join(dir, 'console/dist'));
-  return path.join(dir, 'dist/cli/main.js');
+  return path.join(REPO_ROOT, 'dist/cli/main.js');
 }
 
 /**

@@ -20,7 +20,7 @@ declare module 'vitest' {
     embeddedSnapshotPath: string;
     /** A migrated, empty embedded data directory (RUNPLANE_DATA_DIR layout) that tests copy instead of creating. */
     embeddedDataDirTemplate: string;
-    /** The compiled CLI entry (dist/cli/main.js of a build made for this run) that e2e tests start processes from. */
+    /** The compiled CLI entry (dist/cli/main.js, built for this run) that e2e tests start processes from. */
     builtCli: string;
   }
 }
@@ -30,7 +30,7 @@ export const TEMPLATE_DB = 'runplane_template';
 export default async function setup(project: TestProject) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runplane-test-'));
   // Three things at once: the build (tsc in a child process), PostgreSQL's start, and the embedded store's snapshot.
-  const built = buildForTests(path.join(tmp, 'build'));
+  const built = buildForTests();
   const postgresStarted = startPostgres(project);
   const snapshotMade = makeEmbeddedSnapshot(path.join(tmp, 'embedded.tar'));
   const cluster = await postgresStarted;
