@@ -152,3 +152,67 @@ describe.each(STORE_KINDS)('budgets on the %s store', (kind) => {
     expect((await globex.patch(`/v1/runners/sessions/${id}`, { budget: { max_tokens: 5 } })).status).toBe(404);
   });
 });
+
+describe.each(STORE_KINDS)('a budget pause its runner never carried out, on the %s store', (kind) => {
+  // The lease ends long before the cancel grace after which the server would pause the session itself.
+  const t = useTestServer(kind, { reaper: true, config: { leaseTtlMs: 1_000, cancelGraceMs: 600_000 } });
+
+  it('a session whose runner died after its budget was reached is paused when the lease expires, not handed out again', async () => {
+    const admin = await t.client(['admin']);
+    const runner = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
+    const profile = (await admin.post('/v1/runners/profiles', { name: 'budget-dead-runner' })).body;
+    await admin.call('PUT', `/v1/runners/profiles/${profile.id}/policy`, { budgets: { max_tokens: 10 } });
+    const { id } = (await admin.post('/v1/runners/sessions', { profile_id: profile.id, task_id: 'job', input: {} }))
+      .body;
+    await register(runner, 'doomed');
+    const claimed = await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'doomed' });
+    expect(claimed.status).toBe(200);
+    const headers = { 'x-runner-id': 'doomed', 'x-runplane-attempt': String(claimed.body.attempt) };
+    const spent = await runner.post(
+      `/v1/runners/sessions/${id}/events`,
+      [{ type: 'usage', level: 'info', message: 'spent', data: { tokens: 20 } }],
+      headers,
+    );
+    expect(spent.body.pause_requested).toBe(true);
+
+    // The runner dies here: no heartbeat, no pause. The lease expires.
+    const ended = await until(
+      async () => (await admin.get(`/v1/runners/sessions/${id}`)).body,
+      (s) => s.state !== 'dispatched',
+      15_000,
+    );
+    expect(ended).toMatchObject({ state: 'paused', pause_reason: 'budget_reached', pause_requested: false });
+    const states = (await admin.get(`/v1/runners/sessions/${id}/events?type=state`)).body.items;
+    expect(states.at(-1).data).toMatchObject({ from: 'dispatched', to: 'paused', reason: 'lease_expired' });
+    await register(runner, 'other');
+    expect((await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'other' })).status).toBe(409);
+
+    // A person raises the budget and resumes it: it is handed out again.
+    await admin.patch(`/v1/runners/sessions/${id}`, { budget: { max_tokens: 1000 } });
+    expect((await admin.post(`/v1/runners/sessions/${id}/resume`)).status).toBe(200);
+    expect((await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'other' })).status).toBe(200);
+  });
+
+  it('a runner deregistering with a pause not carried out leaves the session paused, not queued', async () => {
+    const admin = await t.client(['admin']);
+    const runner = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
+    const profile = (await admin.post('/v1/runners/profiles', { name: 'budget-leaving-runner' })).body;
+    await admin.call('PUT', `/v1/runners/profiles/${profile.id}/policy`, { budgets: { max_tokens: 10 } });
+    const { id } = (await admin.post('/v1/runners/sessions', { profile_id: profile.id, task_id: 'job', input: {} }))
+      .body;
+    await register(runner, 'leaving');
+    const claimed = await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'leaving' });
+    const headers = { 'x-runner-id': 'leaving', 'x-runplane-attempt': String(claimed.body.attempt) };
+    await runner.post(
+      `/v1/runners/sessions/${id}/events`,
+      [{ type: 'usage', level: 'info', message: 'spent', data: { tokens: 20 } }],
+      headers,
+    );
+    expect((await runner.delete('/api/runners/leaving')).status).toBe(200);
+    expect((await admin.get(`/v1/runners/sessions/${id}`)).body).toMatchObject({
+      state: 'paused',
+      pause_reason: 'budget_reached',
+      runner_id: null,
+    });
+  });
+});

@@ -736,13 +736,14 @@ export interface EndedLease {
 }
 
 // What a lease-ending pick selects: read from the locked row version, so a concurrent change is seen.
-const PICKED = 'id, state, runner_id, attempt, max_attempts';
+const PICKED = 'id, state, runner_id, attempt, max_attempts, pause_requested_at';
 
 /**
  * Ends the leases picked by `pick` (a statement selecting PICKED from items and locking the rows): each item
  * goes back to pending (attempt + 1 on its next claim), to failed (failure reason = `reason`) when an expiry or an
- * abandonment used its last attempt, or to cancelled when cancellation was requested. One state event per item
- * records why.
+ * abandonment used its last attempt, to cancelled when cancellation was requested, or to paused when a pause was
+ * (a reached budget: handing the session out again would only spend more; its pause reason stays until resume).
+ * One state event per item records why.
  */
 async function endLeases(
   q: Queryable,
@@ -769,12 +770,13 @@ async function endLeases(
        select id, state as prev_state, runner_id as prev_runner,
               case when state = 'cancel_requested' then 'cancelled'
                    when ${countsAsAttempt} and attempt >= max_attempts then 'failed'
+                   when pause_requested_at is not null then 'paused'
                    else 'pending' end as next_state
        from picked
      ), ended as (
        update items i set
          state = e.next_state,
-         runner_id = case when e.next_state = 'pending' then null else i.runner_id end,
+         runner_id = case when e.next_state in ('pending', 'paused') then null else i.runner_id end,
          runner_instance = null,
          claimed_at = null,
          lease_expires_at = null,
@@ -783,7 +785,8 @@ async function endLeases(
                           else i.failure_reason end,
          error = case when e.next_state = 'failed'
                       then '${why} on attempt ' || i.attempt || ' of ' || i.max_attempts else i.error end,
-         finished_at = case when e.next_state = 'pending' then null else now() end,
+         finished_at = case when e.next_state in ('pending', 'paused') then null else now() end,
+         pause_requested_at = case when e.next_state = 'paused' then null else i.pause_requested_at end,
          last_event_seq = i.last_event_seq + 1, updated_at = now()
        from ending e where i.id = e.id
        returning i.id, i.org_id, i.profile_id, i.task_id, i.required_tags, i.state, i.attempt, i.last_event_seq,
