@@ -157,24 +157,29 @@ describe.each(STORE_KINDS)('a budget pause its runner never carried out, on the 
   // The lease ends long before the cancel grace after which the server would pause the session itself.
   const t = useTestServer(kind, { reaper: true, config: { leaseTtlMs: 1_000, cancelGraceMs: 600_000 } });
 
-  it('a session whose runner died after its budget was reached is paused when the lease expires, not handed out again', async () => {
+  /** A session claimed by `runnerId` whose usage is past its policy's budget: a pause is asked for. */
+  const sessionPastBudget = async (runnerId: string) => {
     const admin = await t.client(['admin']);
     const runner = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
-    const profile = (await admin.post('/v1/runners/profiles', { name: 'budget-dead-runner' })).body;
+    const profile = (await admin.post('/v1/runners/profiles', { name: `budget-${runnerId}` })).body;
     await admin.call('PUT', `/v1/runners/profiles/${profile.id}/policy`, { budgets: { max_tokens: 10 } });
     const { id } = (await admin.post('/v1/runners/sessions', { profile_id: profile.id, task_id: 'job', input: {} }))
       .body;
-    await register(runner, 'doomed');
-    const claimed = await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'doomed' });
+    await register(runner, runnerId);
+    const claimed = await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: runnerId });
     expect(claimed.status).toBe(200);
-    const headers = { 'x-runner-id': 'doomed', 'x-runplane-attempt': String(claimed.body.attempt) };
+    const headers = { 'x-runner-id': runnerId, 'x-runplane-attempt': String(claimed.body.attempt) };
     const spent = await runner.post(
       `/v1/runners/sessions/${id}/events`,
       [{ type: 'usage', level: 'info', message: 'spent', data: { tokens: 20 } }],
       headers,
     );
     expect(spent.body.pause_requested).toBe(true);
+    return { admin, runner, id: id as string };
+  };
 
+  it('a session whose runner died after its budget was reached is paused when the lease expires, not handed out again', async () => {
+    const { admin, runner, id } = await sessionPastBudget('doomed');
     // The runner dies here: no heartbeat, no pause. The lease expires.
     const ended = await until(
       async () => (await admin.get(`/v1/runners/sessions/${id}`)).body,
@@ -194,20 +199,7 @@ describe.each(STORE_KINDS)('a budget pause its runner never carried out, on the 
   });
 
   it('a runner deregistering with a pause not carried out leaves the session paused, not queued', async () => {
-    const admin = await t.client(['admin']);
-    const runner = await t.client(['runners:read', 'runners:write'], { kind: 'runner' });
-    const profile = (await admin.post('/v1/runners/profiles', { name: 'budget-leaving-runner' })).body;
-    await admin.call('PUT', `/v1/runners/profiles/${profile.id}/policy`, { budgets: { max_tokens: 10 } });
-    const { id } = (await admin.post('/v1/runners/sessions', { profile_id: profile.id, task_id: 'job', input: {} }))
-      .body;
-    await register(runner, 'leaving');
-    const claimed = await runner.post(`/v1/runners/sessions/${id}/claim`, { runner_id: 'leaving' });
-    const headers = { 'x-runner-id': 'leaving', 'x-runplane-attempt': String(claimed.body.attempt) };
-    await runner.post(
-      `/v1/runners/sessions/${id}/events`,
-      [{ type: 'usage', level: 'info', message: 'spent', data: { tokens: 20 } }],
-      headers,
-    );
+    const { admin, runner, id } = await sessionPastBudget('leaving');
     expect((await runner.delete('/api/runners/leaving')).status).toBe(200);
     expect((await admin.get(`/v1/runners/sessions/${id}`)).body).toMatchObject({
       state: 'paused',
