@@ -17,9 +17,16 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Aborted when the person logs out: a page's polls in flight or due before the browser leaves would otherwise reach
+ * the server after the session ended and be answered 401.
+ */
+const signedIn = new AbortController();
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`/console/api${path}`, {
     method,
+    signal: signedIn.signal,
     headers: {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(method !== 'GET' ? { 'x-csrf-token': csrfToken } : {}),
@@ -62,6 +69,7 @@ export const isAdmin = (me: Me | null) => me?.role === 'admin';
 export const canApprove = (me: Me | null) => me?.role === 'approver' || me?.role === 'admin';
 
 export async function logOut(): Promise<void> {
+  signedIn.abort();
   await fetch('/console/api/logout', {
     method: 'POST',
     headers: { 'x-csrf-token': csrfToken },

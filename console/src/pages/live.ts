@@ -15,7 +15,8 @@ export function usePolling<T>(fetcher: () => Promise<T>, ms: number, deps: unkno
             setError('');
           }
         })
-        .catch((failure: Error) => !stopped && setError(failure.message));
+        // An abort is the person logging out (api.ts): the page is about to go, nothing to show.
+        .catch((failure: Error) => !stopped && failure.name !== 'AbortError' && setError(failure.message));
     void load();
     const timer = setInterval(load, ms);
     return () => {
