@@ -9,12 +9,14 @@ import { promisify } from 'node:util';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs the server build into the checkout's dist/ and returns the path of its CLI entry. */
-export async function buildForTests(): Promise<string> {
+/** The build's CLI entry, the published package's bin. */
+export const BUILT_CLI = path.join(REPO_ROOT, 'dist/cli/main.js');
+
+/** Runs the server build into the checkout's dist/. */
+export async function buildForTests(): Promise<void> {
   await promisify(execFile)(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:server'], {
     cwd: REPO_ROOT,
   });
-  return path.join(REPO_ROOT, 'dist/cli/main.js');
 }
 
 /**

@@ -20,8 +20,6 @@ declare module 'vitest' {
     embeddedSnapshotPath: string;
     /** A migrated, empty embedded data directory (RUNPLANE_DATA_DIR layout) that tests copy instead of creating. */
     embeddedDataDirTemplate: string;
-    /** The compiled CLI entry (dist/cli/main.js, built for this run) that e2e tests start processes from. */
-    builtCli: string;
   }
 }
 
@@ -44,7 +42,7 @@ export default async function setup(project: TestProject) {
     await promisify(execFile)('tar', ['-xf', snapshotPath, '-C', path.join(dataDirTemplate, 'pgdata')]);
     fs.rmSync(path.join(dataDirTemplate, 'pgdata', 'postmaster.pid'), { force: true });
     project.provide('embeddedDataDirTemplate', dataDirTemplate);
-    project.provide('builtCli', await built);
+    await built;
   } catch (error) {
     cluster?.stop();
     throw error;

@@ -1,10 +1,11 @@
-// Real processes for end-to-end tests: the `runplane` CLI and servers, started exactly as a user would start them.
+// Real processes for end-to-end tests: the `runplane` CLI and servers, started as a user would start them (from the
+// build the published package runs, with one V8 flag that only changes how fast they start: see build.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { TEST_NODE_FLAGS } from './build.ts';
+import { BUILT_CLI, TEST_NODE_FLAGS } from './build.ts';
 import { freePort } from './postgres-cluster.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,7 +17,7 @@ const CHECKOUT_BIN = path.join(REPO_ROOT, 'bin/runplane.js');
  * or with `checkout`, from the checkout's TypeScript entry as `npm start` does.
  */
 function runplaneArgs(args: string[], entry: 'build' | 'checkout' = 'build'): string[] {
-  return entry === 'checkout' ? [CHECKOUT_BIN, ...args] : [...TEST_NODE_FLAGS, inject('builtCli'), ...args];
+  return entry === 'checkout' ? [CHECKOUT_BIN, ...args] : [...TEST_NODE_FLAGS, BUILT_CLI, ...args];
 }
 
 const baseEnv = (env: Record<string, string>) => {
