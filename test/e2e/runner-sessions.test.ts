@@ -127,7 +127,14 @@ echo '::runplane::{"result":{"ok":true}}'
     await until(async () => fs.existsSync(pidFile), Boolean, 30_000);
     const child = Number(fs.readFileSync(pidFile, 'utf8'));
     const state = () => processState(child);
-    expect(state()).toBe('S');
+    // Alive and asleep in its wait; just after writing its pid file it may still be on a CPU ('R') for a moment.
+    expect(
+      await until(
+        async () => state(),
+        (s) => s === 'S',
+        10_000,
+      ),
+    ).toBe('S');
     expect((await api.post(`/v1/runners/sessions/${session.id}/cancel`)).body.state).toBe('cancel_requested');
     const done = await until(
       async () => (await api.get(`/v1/runners/sessions/${session.id}`)).body,
